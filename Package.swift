@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "SocketLab",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "socklab", targets: ["socklab"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // Tiny C functions for what Swift cannot import: variadic ioctl/fcntl, errno names,
+    // TCP_INFO, gettid and the sock_diag netlink dump.
+    .target(name: "CShims"),
+    .target(name: "SocketKit", dependencies: ["CShims"]),
+    .target(name: "LabScript", dependencies: ["SocketKit"]),
+    .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript"]),
+    .executableTarget(
+      name: "socklab",
+      dependencies: [
+        "SocketKit", "LabScript", "LabEngine",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "SocketKitTests", dependencies: ["SocketKit"]),
+    .testTarget(name: "LabScriptTests", dependencies: ["LabScript"]),
+    .testTarget(name: "LabEngineTests", dependencies: ["LabEngine", "LabScript", "SocketKit"]),
+    .testTarget(name: "SocklabTests", dependencies: ["LabEngine"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,51 @@
+#ifndef SOCKLAB_CSHIMS_H
+#define SOCKLAB_CSHIMS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// The C name of an errno value ("EADDRINUSE"), or NULL when the C library does not know it.
+const char *socklab_errno_name(int err);
+
+/// The calling thread's kernel thread id (for /proc/self/task/TID/wchan).
+int socklab_gettid(void);
+
+/// fcntl with an int argument (fcntl is variadic, so Swift cannot call it directly).
+int socklab_fcntl(int fd, int cmd, int arg);
+
+/// Bytes waiting to be read (SIOCINQ) or not yet acknowledged (SIOCOUTQ); -1 with errno on failure.
+int socklab_inq(int fd);
+int socklab_outq(int fd);
+
+/// The TCP state (tcpi_state from TCP_INFO); -1 with errno when the socket has none.
+int socklab_tcp_state(int fd);
+
+/// Installs a do-nothing handler for `sig` without SA_RESTART, so that delivering `sig` to a thread
+/// blocked in a system call makes that call return -1 EINTR.
+int socklab_install_interrupt_signal(int sig);
+
+struct sockaddr;
+/// accept4 (glibc declares it only under _GNU_SOURCE, which Swift's Glibc module does not set).
+int socklab_accept4(int fd, struct sockaddr *addr, unsigned int *len, int flags);
+
+/// Ignores SIGPIPE for the whole process.
+void socklab_ignore_sigpipe(void);
+
+/// One TCP socket as the kernel's sock_diag interface reports it.
+struct socklab_diag_entry {
+  int family;
+  int state;
+  uint8_t src[16];
+  uint16_t sport;  /* host order */
+  uint8_t dst[16];
+  uint16_t dport;  /* host order */
+  uint32_t inode;
+  uint32_t rqueue;
+  uint32_t wqueue;
+};
+
+/// Lists up to `max` TCP sockets of `family` (AF_INET or AF_INET6) known to the kernel, including
+/// those no process holds any more (TIME-WAIT, FIN-WAIT-2). Returns the count, or -1 with errno.
+int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max);
+
+#endif

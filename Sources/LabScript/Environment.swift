@@ -1,0 +1,87 @@
+import SocketKit
+import Synchronization
+
+/// Where a socket was connected, remembered so that `tcp_state` can still find it in the kernel
+/// after `close` (TIME-WAIT has no descriptor any more).
+public struct Endpoints: Sendable, Equatable {
+  public var local: SocketAddress?
+  public var peer: SocketAddress?
+}
+
+/// The memory a session's actors share: variables, the descriptors the session opened, and the
+/// ports it uses. Safe to use from every actor's thread.
+public final class Environment: Sendable {
+  /// The lab's ports, chosen free at the start: `PORT`, `PORT2`.
+  public let ports: [String: UInt16]
+  /// Whether calls may reach addresses other than this machine's.
+  public let allowRemote: Bool
+
+  private struct State {
+    var variables: [String: Variable] = [:]
+    var openDescriptors: Set<Int32> = []
+    var endpoints: [Int32: Endpoints] = [:]
+    var closedDescriptors: Set<Int32> = []
+    var usedPorts: Set<UInt16> = []
+  }
+
+  private let state = Mutex(State())
+
+  public init(ports: [String: UInt16], allowRemote: Bool = false) {
+    self.ports = ports
+    self.allowRemote = allowRemote
+    state.withLock { $0.usedPorts = Set(ports.values) }
+  }
+
+  // MARK: - Variables
+
+  public func variable(_ name: String) -> Variable? {
+    if let port = ports[name] { return Variable(value: .int(Int(port)), cType: "int") }
+    return state.withLock { $0.variables[name] }
+  }
+
+  public func set(_ name: String, _ variable: Variable) {
+    state.withLock { $0.variables[name] = variable }
+  }
+
+  /// All variables by name, for display.
+  public var variables: [String: Variable] { state.withLock { $0.variables } }
+
+  // MARK: - Descriptors
+
+  /// Descriptors the session opened and has not closed.
+  public var openDescriptors: Set<Int32> { state.withLock { $0.openDescriptors } }
+
+  public func opened(_ fd: Int32) {
+    state.withLock {
+      $0.openDescriptors.insert(fd)
+      $0.closedDescriptors.remove(fd)
+      $0.endpoints[fd] = nil
+    }
+  }
+
+  public func closed(_ fd: Int32) {
+    state.withLock {
+      $0.openDescriptors.remove(fd)
+      $0.closedDescriptors.insert(fd)
+    }
+  }
+
+  public func owns(_ fd: Int32) -> Bool { state.withLock { $0.openDescriptors.contains(fd) } }
+
+  public func wasClosed(_ fd: Int32) -> Bool { state.withLock { $0.closedDescriptors.contains(fd) } }
+
+  public func endpoints(of fd: Int32) -> Endpoints? { state.withLock { $0.endpoints[fd] } }
+
+  /// Remembers where `fd` is bound and connected, and counts its port as one of the session's.
+  public func note(_ endpoints: Endpoints, for fd: Int32) {
+    state.withLock {
+      $0.endpoints[fd] = endpoints
+      for address in [endpoints.local, endpoints.peer].compactMap({ $0 }) where address.port != 0 {
+        if endpoints.local == address { $0.usedPorts.insert(address.port) }
+      }
+    }
+  }
+
+  /// The ports this session has bound or chosen, for finding its sockets in the kernel's tables.
+  public var usedPorts: Set<UInt16> { state.withLock { $0.usedPorts } }
+}

@@ -1,0 +1,487 @@
+import SocketKit
+
+/// Parses the call language into statements, checking every name against what the lab knows, so
+/// that mistakes are reported with their place before anything runs.
+public enum Parser {
+  /// Names every script may use without defining them: the ports the lab picks at the start.
+  public static let builtins: Set<String> = ["PORT", "PORT2"]
+
+  /// Fields the language lets a script read or set, by the C structure they belong to.
+  public static let fieldNames: [String] = [
+    "sin_family", "sin_port", "sin_addr", "s_addr", "sin_zero", "sin6_family", "sin6_port", "sin6_addr", "sin6_scope_id",
+    "sin6_flowinfo", "ss_family", "fd", "events", "revents", "ai_addr", "ai_addrlen", "ai_family", "ai_socktype",
+    "ai_protocol", "l_onoff", "l_linger",
+  ]
+
+  /// Parses a whole script, stopping at the first problem.
+  public static func parse(_ text: String, file: String? = nil) throws(ScriptError) -> Script {
+    let (script, errors) = parseCollectingErrors(text, file: file)
+    if let first = errors.first { throw first }
+    return script
+  }
+
+  /// Parses a whole script and reports every line's problem, for the linter.
+  public static func parseCollectingErrors(_ text: String, file: String? = nil, firstLine: Int = 1) -> (Script, [ScriptError]) {
+    var known = builtins
+    var statements: [Statement] = []
+    var errors: [ScriptError] = []
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      do {
+        if let statement = try parseLine(String(line), line: firstLine + index, known: &known) {
+          statements.append(statement)
+        }
+      } catch {
+        var located = error
+        located.file = file
+        errors.append(located)
+      }
+    }
+    return (Script(statements: statements, file: file), errors)
+  }
+
+  /// Parses one line; nil for a blank or comment-only line. `known` holds the variables defined so
+  /// far and gains the ones this line defines.
+  public static func parseLine(_ text: String, line: Int, known: inout Set<String>) throws(ScriptError) -> Statement? {
+    var tokens = try Lexer(text, line: line).tokens()
+    var comment: String?
+    if case .comment(let body)? = tokens.last?.kind {
+      comment = body
+      tokens.removeLast()
+    }
+    guard !tokens.isEmpty else { return nil }
+    var parser = TokenParser(tokens: tokens, text: Array(text), line: line)
+    let statement = try parser.statement(comment: comment)
+    var defines: [String] = []
+    try check(statement, known: known, defines: &defines)
+    var result = statement
+    result.defines = defines
+    known.formUnion(defines)
+    return result
+  }
+
+  // MARK: - Checking names
+
+  private static func check(_ statement: Statement, known: Set<String>, defines: inout [String]) throws(ScriptError) {
+    try checkExpr(statement.expression, known: known, defines: &defines)
+    if let target = statement.target {
+      if case .field = target {
+        try checkExpr(target, known: known.union(defines), defines: &defines)
+      } else if let name = target.rootName {
+        if SocketConstants.named(name) != nil || builtins.contains(name) {
+          throw ScriptError(
+            "\(name) is a constant and cannot be assigned", at: target.location, hint: "choose another name, such as \(name.lowercased())")
+        }
+        if CallCatalog.spec(named: name) != nil {
+          throw ScriptError("\(name) is the name of a call", at: target.location, hint: "choose another variable name")
+        }
+        defines.append(name)
+      }
+    }
+    if let expectation = statement.expectation, let place = statement.expectationLocation {
+      try checkExpectation(expectation, of: statement.expression, at: place, known: known.union(defines))
+    }
+  }
+
+  private static func checkExpectation(_ expectation: Expectation, of expression: Expr, at place: SourceLocation, known: Set<String>)
+    throws(ScriptError)
+  {
+    let isStateQuery = expression.callName == "tcp_state"
+    switch expectation {
+    case .state:
+      if !isStateQuery {
+        throw ScriptError("a TCP state can only be expected from tcp_state()", at: place, hint: "expect a number, fd, or -1 ERRNO")
+      }
+    case .error(let name):
+      if SystemError.named(name) == nil && !name.hasPrefix("EAI_") {
+        let suggestion = closest(to: name, in: SystemError.allByName.keys)
+        throw ScriptError(
+          "unknown errno name \(name)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "errno names look like ECONNREFUSED")
+      }
+    case .value(let expr):
+      if isStateQuery {
+        throw ScriptError(
+          "tcp_state() is expected to be a state", at: place,
+          hint: "write one of \(TCPState.allCases.map(\.description).joined(separator: ", "))")
+      }
+      var ignored: [String] = []
+      try checkExpr(expr, known: known, defines: &ignored)
+    case .prediction, .anyDescriptor:
+      break
+    }
+  }
+
+  private static func checkExpr(_ expr: Expr, known: Set<String>, defines: inout [String]) throws(ScriptError) {
+    switch expr {
+    case .integer, .string:
+      return
+    case .name(let name, let place):
+      try checkName(name, at: place, known: known.union(defines))
+    case .field(let base, let field, let place):
+      if !fieldNames.contains(field) {
+        let suggestion = closest(to: field, in: fieldNames)
+        throw ScriptError("unknown field \(field)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "fields are \(fieldNames.joined(separator: ", "))")
+      }
+      try checkExpr(base, known: known, defines: &defines)
+    case .addressOf(let inner, _):
+      try checkExpr(inner, known: known, defines: &defines)
+    case .sizeof(.variable(let name), let place):
+      try checkName(name, at: place, known: known.union(defines))
+    case .sizeof(.type(let type), let place):
+      if sizeOfType(type) == nil {
+        throw ScriptError(
+          "sizeof does not know the type \(type)", at: place,
+          hint: "use sizeof on a variable, or one of: \(knownTypes.map(\.0).joined(separator: ", "))")
+      }
+    case .bitOr(let a, let b):
+      try checkExpr(a, known: known, defines: &defines)
+      try checkExpr(b, known: known, defines: &defines)
+    case .negate(let inner, _):
+      try checkExpr(inner, known: known, defines: &defines)
+    case .call(let name, let arguments, let place):
+      try checkCall(name, arguments, at: place, known: known, defines: &defines)
+    }
+  }
+
+  private static func checkCall(_ name: String, _ arguments: [Expr], at place: SourceLocation, known: Set<String>, defines: inout [String])
+    throws(ScriptError)
+  {
+    guard let spec = CallCatalog.spec(named: name) else {
+      let hint = CallCatalog.suggestion(for: name).map { "did you mean \($0)?" } ?? "see the list of calls in the README"
+      throw ScriptError("unknown call \(name)()", at: place, hint: hint)
+    }
+    guard spec.arities.contains(arguments.count) else {
+      let counts = spec.arities.sorted().map(String.init).joined(separator: " or ")
+      throw ScriptError(
+        "\(name)() takes \(counts) argument\(spec.arities == [1] ? "" : "s"), not \(arguments.count)", at: place,
+        hint: "write it as \(spec.signature)")
+    }
+    for (index, argument) in arguments.enumerated() {
+      if spec.outParameters[index] != nil, let root = argument.rootName, isPlainOut(argument),
+        !known.contains(root), !defines.contains(root), SocketConstants.named(root) == nil
+      {
+        defines.append(root)  // created on first use with its natural type
+        continue
+      }
+      try checkExpr(argument, known: known, defines: &defines)
+    }
+    try checkLiterals(name, arguments)
+  }
+
+  /// `x` or `&x`: an out-parameter the call may create.
+  private static func isPlainOut(_ argument: Expr) -> Bool {
+    switch argument {
+    case .name: return true
+    case .addressOf(.name, _): return true
+    default: return false
+    }
+  }
+
+  private static func checkName(_ name: String, at place: SourceLocation, known: Set<String>) throws(ScriptError) {
+    if known.contains(name) || SocketConstants.named(name) != nil { return }
+    let looksConstant = name == name.uppercased() && name.contains("_")
+    if looksConstant {
+      let suggestion = closest(to: name, in: SocketConstants.all.map(\.name) + Array(builtins))
+      throw ScriptError("unknown constant \(name)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "see the constants in the README")
+    }
+    let suggestion = closest(to: name, in: known)
+    throw ScriptError(
+      "undefined variable \(name)", at: place,
+      hint: suggestion.map { "did you mean \($0)?" } ?? "give it a value first, for example `\(name) = socket(AF_INET, SOCK_STREAM, 0)`")
+  }
+
+  /// Catches what is certainly wrong before anything runs: a port over 65535, an address literal
+  /// a builder cannot take.
+  private static func checkLiterals(_ name: String, _ arguments: [Expr]) throws(ScriptError) {
+    switch name {
+    case "htons", "ntohs":
+      if case .integer(let value, let place) = arguments[0], value > 65535 {
+        throw ScriptError("port \(value) is over 65535", at: place, hint: "a port is 16 bits: use 1 to 65535, or PORT")
+      }
+    case "sockaddr_in", "sockaddr_in6":
+      guard arguments.count >= 2 else { return }
+      if case .string(let bytes, let place) = arguments[0] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let family = name == "sockaddr_in" ? AF_INET_VALUE : AF_INET6_VALUE
+        if !text.isEmpty, SocketAddress.parseHost(text, family: family) == nil {
+          let example = name == "sockaddr_in" ? "127.0.0.1" : "::1"
+          throw ScriptError("\"\(text)\" is not a valid \(name == "sockaddr_in" ? "IPv4" : "IPv6") address", at: place, hint: "write a numeric address such as \(example)")
+        }
+      }
+      if case .integer(let value, let place) = arguments[1], value > 65535 {
+        throw ScriptError("port \(value) is over 65535", at: place, hint: "a port is 16 bits: use htons(1) to htons(65535), or htons(PORT)")
+      }
+    default:
+      break
+    }
+  }
+
+  // MARK: - Types
+
+  static let knownTypes: [(String, Int)] = [
+    ("struct sockaddr_in", 16), ("struct sockaddr_in6", 28), ("struct sockaddr_storage", 128), ("struct sockaddr", 16),
+    ("struct in_addr", 4), ("struct in6_addr", 16), ("struct linger", 8), ("struct pollfd", 8), ("int", 4),
+    ("socklen_t", 4), ("short", 2), ("long", 8), ("char", 1),
+  ]
+
+  static func sizeOfType(_ type: String) -> Int? { knownTypes.first { $0.0 == type }?.1 }
+}
+
+let AF_INET_VALUE = Int32(SocketConstants.named("AF_INET")!.value)
+let AF_INET6_VALUE = Int32(SocketConstants.named("AF_INET6")!.value)
+
+/// Recursive descent over the tokens of one line.
+struct TokenParser {
+  let tokens: [Token]
+  let text: [Character]
+  let line: Int
+  var position = 0
+
+  init(tokens: [Token], text: [Character], line: Int) {
+    self.tokens = tokens
+    self.text = text
+    self.line = line
+  }
+
+  private var current: Token? { position < tokens.count ? tokens[position] : nil }
+  private var endLocation: SourceLocation { SourceLocation(line: line, column: (tokens.last.map { $0.offset + 1 } ?? 0) + 1) }
+
+  private func isPunctuation(_ c: Character, at index: Int) -> Bool {
+    guard index < tokens.count, case .punctuation(let p) = tokens[index].kind else { return false }
+    return p == c
+  }
+
+  private func identifier(at index: Int) -> String? {
+    guard index < tokens.count, case .identifier(let name) = tokens[index].kind else { return nil }
+    return name
+  }
+
+  private mutating func expect(_ c: Character, _ hint: String) throws(ScriptError) {
+    guard isPunctuation(c, at: position) else {
+      throw ScriptError("expected '\(c)'\(found)", at: current?.location ?? endLocation, hint: hint)
+    }
+    position += 1
+  }
+
+  private var found: String {
+    guard let token = current else { return " at the end of the line" }
+    return ", found \(describe(token))"
+  }
+
+  private func describe(_ token: Token) -> String {
+    switch token.kind {
+    case .identifier(let name): return "'\(name)'"
+    case .integer(let value): return "\(value)"
+    case .string: return "a string"
+    case .punctuation(let c): return "'\(c)'"
+    case .comment: return "a comment"
+    }
+  }
+
+  mutating func statement(comment: String?) throws(ScriptError) -> Statement {
+    let start = tokens[0].location
+    var actor: String?
+    if let name = identifier(at: 0), isPunctuation(":", at: 1) {
+      actor = name
+      position = 2
+    }
+    var target: Expr?
+    if startsAssignment() {
+      target = try postfix()
+      try expect("=", "write `name = value`")
+    }
+    guard current != nil else {
+      throw ScriptError("nothing to run", at: endLocation, hint: "write a call after the actor, such as `socket(AF_INET, SOCK_STREAM, 0)`")
+    }
+    let expression = try expr()
+    var expectation: Expectation?
+    var expectationLocation: SourceLocation?
+    if isPunctuation("=", at: position) {
+      position += 1
+      expectationLocation = current?.location ?? endLocation
+      expectation = try self.expectation(for: expression)
+    }
+    if let extra = current {
+      throw ScriptError(
+        "unexpected \(describe(extra))", at: extra.location, hint: "one call per line; write the expected result after ` = `")
+    }
+    let sourceEnd = tokens.last.map { $0.offset + tokenLength($0) } ?? text.count
+    let source = String(text[(tokens[0].offset)..<min(sourceEnd, text.count)]).trimmingSpaces()
+    return Statement(
+      actor: actor, target: target, expression: expression, expectation: expectation, expectationLocation: expectationLocation,
+      comment: comment, location: start, source: source, defines: [])
+  }
+
+  /// The characters a token spans in the line (to cut the source text without its comment).
+  private func tokenLength(_ token: Token) -> Int {
+    let index = tokens.firstIndex(of: token)!
+    let next = index + 1 < tokens.count ? tokens[index + 1].offset : text.count
+    var end = next
+    while end > token.offset + 1, text[end - 1] == " " || text[end - 1] == "\t" || text[end - 1] == "#" { end -= 1 }
+    if next < text.count, text[next] == "#" {
+      var e = next
+      while e > token.offset + 1, text[e - 1] == " " || text[e - 1] == "\t" { e -= 1 }
+      return e - token.offset
+    }
+    return end - token.offset
+  }
+
+  /// `name =` or `name.field =` at the current position (but not `name(`).
+  private func startsAssignment() -> Bool {
+    var index = position
+    guard identifier(at: index) != nil else { return false }
+    index += 1
+    while isPunctuation(".", at: index), identifier(at: index + 1) != nil { index += 2 }
+    return isPunctuation("=", at: index)
+  }
+
+  private mutating func expectation(for expression: Expr) throws(ScriptError) -> Expectation {
+    guard let first = current else {
+      throw ScriptError("missing expected result after '='", at: endLocation, hint: "write a number, fd, -1 ERRNO, or ? to predict")
+    }
+    if isPunctuation("?", at: position) {
+      position += 1
+      return .prediction
+    }
+    if identifier(at: position) == "fd", position + 1 == tokens.count {
+      position += 1
+      return .anyDescriptor
+    }
+    if isPunctuation("-", at: position), position + 2 < tokens.count + 1,
+      case .integer(1)? = tokens[safe: position + 1]?.kind, let name = identifier(at: position + 2)
+    {
+      position += 3
+      skipErrorMessage()
+      return .error(name)
+    }
+    if expression.callName == "tcp_state" {
+      let raw = String(text[first.offset..<text.count]).split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
+      let name = raw.trimmingSpaces()
+      guard let state = TCPState(name: name) else {
+        throw ScriptError(
+          "unknown TCP state \(name)", at: first.location, hint: "write one of \(TCPState.allCases.map(\.description).joined(separator: ", "))")
+      }
+      position = tokens.count
+      return .state(state)
+    }
+    return .value(try expr())
+  }
+
+  /// Allows `-1 ECONNREFUSED (Connection refused)`, as transcripts print it.
+  private mutating func skipErrorMessage() {
+    guard isPunctuation("(", at: position) else { return }
+    while position < tokens.count, !isPunctuation(")", at: position) { position += 1 }
+    position = min(position + 1, tokens.count)
+  }
+
+  // MARK: - Expressions
+
+  mutating func expr() throws(ScriptError) -> Expr {
+    var left = try unary()
+    while isPunctuation("|", at: position) {
+      position += 1
+      left = .bitOr(left, try unary())
+    }
+    return left
+  }
+
+  private mutating func unary() throws(ScriptError) -> Expr {
+    guard let token = current else {
+      throw ScriptError("expected a value at the end of the line", at: endLocation, hint: "finish the call, e.g. close(s)")
+    }
+    if isPunctuation("-", at: position) {
+      position += 1
+      return .negate(try unary(), token.location)
+    }
+    if isPunctuation("&", at: position) {
+      position += 1
+      let inner = try postfix()
+      guard inner.rootName != nil, inner.callName == nil else {
+        throw ScriptError("& needs a variable", at: token.location, hint: "write &addr or &addr.sin_addr")
+      }
+      return .addressOf(inner, token.location)
+    }
+    if identifier(at: position) == "sizeof" {
+      position += 1
+      return try sizeofOperand(at: token.location)
+    }
+    return try postfix()
+  }
+
+  private mutating func sizeofOperand(at place: SourceLocation) throws(ScriptError) -> Expr {
+    let parenthesised = isPunctuation("(", at: position)
+    if parenthesised { position += 1 }
+    guard var name = identifier(at: position) else {
+      throw ScriptError("sizeof needs a variable or a type", at: current?.location ?? endLocation, hint: "write sizeof addr")
+    }
+    position += 1
+    var isType = ["int", "socklen_t", "short", "long", "char"].contains(name)
+    if name == "struct", let tag = identifier(at: position) {
+      name = "struct \(tag)"
+      position += 1
+      isType = true
+    }
+    if parenthesised { try expect(")", "close the parenthesis of sizeof(...)") }
+    return .sizeof(isType ? .type(name) : .variable(name), place)
+  }
+
+  private mutating func postfix() throws(ScriptError) -> Expr {
+    var base = try primary()
+    while isPunctuation(".", at: position) {
+      let dot = tokens[position].location
+      position += 1
+      guard let field = identifier(at: position) else {
+        throw ScriptError("expected a field name after '.'", at: current?.location ?? endLocation, hint: "write addr.sin_port")
+      }
+      position += 1
+      base = .field(base, field, dot)
+    }
+    return base
+  }
+
+  private mutating func primary() throws(ScriptError) -> Expr {
+    guard let token = current else {
+      throw ScriptError("expected a value at the end of the line", at: endLocation, hint: "finish the call, e.g. close(s)")
+    }
+    switch token.kind {
+    case .integer(let value):
+      position += 1
+      return .integer(value, token.location)
+    case .string(let bytes):
+      position += 1
+      return .string(bytes, token.location)
+    case .identifier(let name):
+      position += 1
+      if isPunctuation("(", at: position) {
+        position += 1
+        var arguments: [Expr] = []
+        if !isPunctuation(")", at: position) {
+          arguments.append(try expr())
+          while isPunctuation(",", at: position) {
+            position += 1
+            arguments.append(try expr())
+          }
+        }
+        try expect(")", "close the argument list of \(name)(...)")
+        return .call(name, arguments, token.location)
+      }
+      return .name(name, token.location)
+    case .punctuation("("):
+      position += 1
+      // A C cast such as (struct sockaddr *) is accepted and ignored: the lab knows the types.
+      if identifier(at: position) == "struct" {
+        while position < tokens.count, !isPunctuation(")", at: position) { position += 1 }
+        try expect(")", "close the cast")
+        return try unary()
+      }
+      let inner = try expr()
+      try expect(")", "close the parenthesis")
+      return inner
+    default:
+      throw ScriptError("unexpected \(describe(token))", at: token.location, hint: "expected a number, a string, a name or a call")
+    }
+  }
+}
+
+extension Array {
+  subscript(safe index: Int) -> Element? { index >= 0 && index < count ? self[index] : nil }
+}

@@ -1,0 +1,114 @@
+import CShims
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Linux: TCP_INFO for the state, SIOCINQ/SIOCOUTQ for the queues, sock_diag netlink for
+/// sockets no descriptor holds any more, `/proc/self/task/TID/wchan` for where a thread sleeps.
+struct LinuxKernelInspector: KernelInspector {
+  func tcpState(fd: Int32) -> TCPState? {
+    let state = socklab_tcp_state(fd)
+    return state < 0 ? nil : TCPState(rawValue: Int(state))
+  }
+
+  func pendingBytes(fd: Int32) -> Int? {
+    let count = socklab_inq(fd)
+    return count < 0 ? nil : Int(count)
+  }
+
+  func unsentBytes(fd: Int32) -> Int? {
+    let count = socklab_outq(fd)
+    return count < 0 ? nil : Int(count)
+  }
+
+  func snapshot(fd: Int32) -> SocketSnapshot {
+    let flags = socklab_fcntl(fd, F_GETFL, 0)
+    let isOpen = flags >= 0
+    let type = intOption(fd, SOL_SOCKET, SO_TYPE)
+    let local = SocketAPI.getsockname(fd: fd).1
+    let peer = SocketAPI.getpeername(fd: fd).1
+    let isTCP = type == Int32(SOCK_STREAM.rawValue)
+    return SocketSnapshot(
+      fd: fd, family: local?.family, type: type, local: local, peer: peer,
+      tcpState: isTCP ? tcpState(fd: fd) : nil,
+      receiveQueue: isOpen ? pendingBytes(fd: fd) : nil,
+      sendQueue: isOpen ? unsentBytes(fd: fd) : nil,
+      nonBlocking: isOpen && flags & O_NONBLOCK != 0,
+      options: isOpen ? notableOptions(fd, family: local?.family, isTCP: isTCP) : [],
+      isOpen: isOpen)
+  }
+
+  private func intOption(_ fd: Int32, _ level: Int32, _ option: Int32) -> Int32? {
+    var value: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    return getsockopt(fd, level, option, &value, &length) == 0 ? value : nil
+  }
+
+  /// The options a learner sets on purpose, listed only when they are on.
+  private func notableOptions(_ fd: Int32, family: Int32?, isTCP: Bool) -> [String] {
+    var names: [String] = []
+    let flags: [(String, Int32, Int32)] = [
+      ("SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR), ("SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT),
+      ("SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE), ("SO_BROADCAST", SOL_SOCKET, SO_BROADCAST),
+    ]
+    for (name, level, option) in flags where (intOption(fd, level, option) ?? 0) != 0 { names.append(name) }
+    var lingerValue = linger()
+    var length = socklen_t(MemoryLayout<linger>.size)
+    if getsockopt(fd, SOL_SOCKET, SO_LINGER, &lingerValue, &length) == 0, lingerValue.l_onoff != 0 {
+      names.append("SO_LINGER=\(lingerValue.l_linger)")
+    }
+    if isTCP {
+      if (intOption(fd, 6, 1) ?? 0) != 0 { names.append("TCP_NODELAY") }
+      if let queue = intOption(fd, 6, 23), queue != 0 { names.append("TCP_FASTOPEN=\(queue)") }
+    }
+    if family == AF_INET6, (intOption(fd, 41, 26) ?? 0) != 0 { names.append("IPV6_V6ONLY") }
+    return names
+  }
+
+  func tcpSockets(onPorts ports: Set<UInt16>) -> [KernelSocket] {
+    var found: [KernelSocket] = []
+    for family in [AF_INET, AF_INET6] {
+      var entries = [socklab_diag_entry](repeating: socklab_diag_entry(), count: 512)
+      let count = socklab_diag_tcp(family, &entries, Int32(entries.count))
+      guard count > 0 else { continue }
+      for entry in entries.prefix(Int(count)) where ports.contains(entry.sport) || ports.contains(entry.dport) {
+        guard let state = TCPState(rawValue: Int(entry.state)) else { continue }
+        found.append(
+          KernelSocket(
+            state: state,
+            local: Self.address(family: entry.family, bytes: entry.src, port: entry.sport),
+            peer: Self.address(family: entry.family, bytes: entry.dst, port: entry.dport),
+            inode: entry.inode, receiveQueue: Int(entry.rqueue), sendQueue: Int(entry.wqueue)))
+      }
+    }
+    return found
+  }
+
+  private static func address(family: Int32, bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8), port: UInt16) -> SocketAddress {
+    let array = withUnsafeBytes(of: bytes) { Array($0) }
+    if family == AF_INET {
+      let sAddr = array.withUnsafeBytes { $0.load(as: UInt32.self) }
+      return .ipv4(sinAddr: sAddr, sinPort: ByteOrder.htons(port))
+    }
+    return .ipv6(bytes: array, sinPort: ByteOrder.htons(port))
+  }
+
+  func sleepingIn(threadID: Int32) -> String? {
+    let path = "/proc/self/task/\(threadID)/wchan"
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let count = read(fd, &buffer, buffer.count)
+    guard count > 0 else { return nil }
+    let name = String(decoding: buffer.prefix(count), as: UTF8.self)
+    return name == "0" ? nil : name
+  }
+
+  func currentThreadID() -> Int32 { socklab_gettid() }
+
+  func isOpen(fd: Int32) -> Bool { socklab_fcntl(fd, F_GETFD, 0) >= 0 }
+
+  func pause(milliseconds: Int32) { _ = Glibc.poll(nil, 0, milliseconds) }
+}
