@@ -531,20 +531,20 @@ struct CallContext {
     let open = environment.owns(fd)
     switch name {
     case "tcp_state":
+      guard open || environment.wasClosed(fd) else {
+        throw ScriptError("descriptor \(fd) is not a socket of this lab", at: place, hint: "pass a descriptor socket() or accept() returned")
+      }
       if open {
         guard let state = kernel.tcpState(fd: fd) else {
           throw ScriptError("descriptor \(fd) has no TCP state", at: place, hint: "tcp_state() is for SOCK_STREAM sockets")
         }
-        return (.symbol(state.description), state.description)
-      }
-      guard environment.wasClosed(fd), let endpoints = environment.endpoints(of: fd), let local = endpoints.local else {
-        throw ScriptError("descriptor \(fd) is not a socket of this lab", at: place, hint: "pass a descriptor socket() or accept() returned")
+        // Linux hands a connection entering TIME-WAIT to a separate, smaller socket and marks the
+        // descriptor's own socket CLOSED; the connection's real state is the twin's.
+        guard state == .closed, let twin = orphanTwin(of: fd) else { return (.symbol(state.description), state.description) }
+        return (.symbol(twin.description), twin.description)
       }
       // Closed: the kernel may still hold the connection (TIME-WAIT, FIN-WAIT-2, LAST-ACK).
-      let found = kernel.tcpSockets(onPorts: [local.port]).first {
-        $0.inode == 0 && $0.local.endpoint == local.endpoint && (endpoints.peer == nil || $0.peer.endpoint == endpoints.peer!.endpoint)
-      }
-      let state = found?.state ?? .closed
+      let state = orphanTwin(of: fd) ?? .closed
       return (.symbol(state.description), state.description)
     default:
       guard open else {
@@ -556,6 +556,17 @@ struct CallContext {
       }
       return (.int(count), String(count))
     }
+  }
+}
+
+extension CallContext {
+  /// The state of a connection the kernel keeps without a descriptor, found by the addresses the
+  /// socket `fd` last had.
+  fileprivate func orphanTwin(of fd: Int32) -> TCPState? {
+    guard let endpoints = environment.endpoints(of: fd), let local = endpoints.local, let peer = endpoints.peer else { return nil }
+    return kernel.tcpSockets(onPorts: [local.port]).first {
+      $0.inode == 0 && $0.local.endpoint == local.endpoint && $0.peer.endpoint == peer.endpoint
+    }?.state
   }
 }
 

@@ -73,8 +73,12 @@ public final class Environment: Sendable {
   public func endpoints(of fd: Int32) -> Endpoints? { state.withLock { $0.endpoints[fd] } }
 
   /// Remembers where `fd` is bound and connected, and counts its port as one of the session's.
+  /// An address the kernel no longer reports (a peer after the connection closed) keeps its
+  /// last known value, so that the connection can still be found in the kernel's tables.
   public func note(_ endpoints: Endpoints, for fd: Int32) {
     state.withLock {
+      let known = $0.endpoints[fd]
+      let endpoints = Endpoints(local: endpoints.local ?? known?.local, peer: endpoints.peer ?? known?.peer)
       $0.endpoints[fd] = endpoints
       for address in [endpoints.local, endpoints.peer].compactMap({ $0 }) where address.port != 0 {
         if endpoints.local == address { $0.usedPorts.insert(address.port) }

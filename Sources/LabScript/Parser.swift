@@ -44,12 +44,15 @@ public enum Parser {
   public static func parseLine(_ text: String, line: Int, known: inout Set<String>) throws(ScriptError) -> Statement? {
     var tokens = try Lexer(text, line: line).tokens()
     var comment: String?
-    if case .comment(let body)? = tokens.last?.kind {
+    let characters = Array(text)
+    var sourceEnd = characters.count
+    if let last = tokens.last, case .comment(let body) = last.kind {
       comment = body
+      sourceEnd = last.offset
       tokens.removeLast()
     }
     guard !tokens.isEmpty else { return nil }
-    var parser = TokenParser(tokens: tokens, text: Array(text), line: line)
+    var parser = TokenParser(tokens: tokens, text: characters, line: line, sourceEnd: sourceEnd)
     let statement = try parser.statement(comment: comment)
     var defines: [String] = []
     try check(statement, known: known, defines: &defines)
@@ -234,12 +237,15 @@ struct TokenParser {
   let tokens: [Token]
   let text: [Character]
   let line: Int
+  /// Where the statement's text ends: at its comment, or the end of the line.
+  let sourceEnd: Int
   var position = 0
 
-  init(tokens: [Token], text: [Character], line: Int) {
+  init(tokens: [Token], text: [Character], line: Int, sourceEnd: Int) {
     self.tokens = tokens
     self.text = text
     self.line = line
+    self.sourceEnd = sourceEnd
   }
 
   private var current: Token? { position < tokens.count ? tokens[position] : nil }
@@ -304,25 +310,35 @@ struct TokenParser {
       throw ScriptError(
         "unexpected \(describe(extra))", at: extra.location, hint: "one call per line; write the expected result after ` = `")
     }
-    let sourceEnd = tokens.last.map { $0.offset + tokenLength($0) } ?? text.count
-    let source = String(text[(tokens[0].offset)..<min(sourceEnd, text.count)]).trimmingSpaces()
+    let source = Self.normalisedSource(text[tokens[actor == nil ? 0 : 2].offset..<sourceEnd])
     return Statement(
       actor: actor, target: target, expression: expression, expectation: expectation, expectationLocation: expectationLocation,
       comment: comment, location: start, source: source, defines: [])
   }
 
-  /// The characters a token spans in the line (to cut the source text without its comment).
-  private func tokenLength(_ token: Token) -> Int {
-    let index = tokens.firstIndex(of: token)!
-    let next = index + 1 < tokens.count ? tokens[index + 1].offset : text.count
-    var end = next
-    while end > token.offset + 1, text[end - 1] == " " || text[end - 1] == "\t" || text[end - 1] == "#" { end -= 1 }
-    if next < text.count, text[next] == "#" {
-      var e = next
-      while e > token.offset + 1, text[e - 1] == " " || text[e - 1] == "\t" { e -= 1 }
-      return e - token.offset
+  /// The line without its actor prefix and comment, with runs of blanks outside strings
+  /// folded to one space: `a = accept(s, &peer, &peerlen) = fd`.
+  static func normalisedSource(_ characters: ArraySlice<Character>) -> String {
+    var out = ""
+    var inString = false
+    var escaped = false
+    var lastWasSpace = false
+    for c in characters {
+      if inString {
+        out.append(c)
+        if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+        continue
+      }
+      if c == " " || c == "\t" || c == "\r" {
+        lastWasSpace = true
+        continue
+      }
+      if lastWasSpace && !out.isEmpty { out.append(" ") }
+      lastWasSpace = false
+      out.append(c)
+      if c == "\"" { inString = true }
     }
-    return end - token.offset
+    return out
   }
 
   /// `name =` or `name.field =` at the current position (but not `name(`).
@@ -354,8 +370,7 @@ struct TokenParser {
       return .error(name)
     }
     if expression.callName == "tcp_state" {
-      let raw = String(text[first.offset..<text.count]).split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
-      let name = raw.trimmingSpaces()
+      let name = String(text[first.offset..<sourceEnd]).trimmingSpaces()
       guard let state = TCPState(name: name) else {
         throw ScriptError(
           "unknown TCP state \(name)", at: first.location, hint: "write one of \(TCPState.allCases.map(\.description).joined(separator: ", "))")

@@ -386,3 +386,40 @@ public func hexByte(_ byte: UInt8) -> String {
   let digits = String(byte, radix: 16)
   return digits.count == 1 ? "0" + digits : digits
 }
+
+// MARK: - Ports
+
+extension SocketAPI {
+  /// Ports that are free on loopback right now, chosen by the kernel (bind to port 0) and
+  /// released again, so a session can use them for its lessons.
+  public static func freeLoopbackPorts(count: Int) -> [UInt16] {
+    var held: [Int32] = []
+    var ports: [UInt16] = []
+    defer { for fd in held { Glibc.close(fd) } }
+    for _ in 0..<count {
+      let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      guard fd >= 0 else { break }
+      held.append(fd)
+      let any = SocketAddress.ipv4(sinAddr: ByteOrder.htonl(0x7f00_0001), sinPort: 0)
+      guard any.withSockaddr({ Glibc.bind(fd, $0, $1) }) == 0, let bound = getsockname(fd: fd).1 else { continue }
+      ports.append(bound.port)
+    }
+    return ports
+  }
+
+  /// Shuts a socket down in both directions, to wake a thread blocked on it. Used only to
+  /// interrupt a call, so it is not recorded.
+  public static func wake(fd: Int32) {
+    _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+  }
+
+  /// Makes a signal interrupt blocked calls (EINTR) instead of restarting them.
+  public static func installInterruptSignal(_ signal: Int32) {
+    _ = socklab_install_interrupt_signal(signal)
+  }
+
+  /// Closes a descriptor the session still holds at its end.
+  public static func release(fd: Int32) {
+    _ = Glibc.close(fd)
+  }
+}

@@ -1,0 +1,233 @@
+import LabScript
+import SocketKit
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// How a session is set up.
+public struct SessionConfiguration: Sendable {
+  /// The port `PORT` stands for; nil lets the lab pick a free one.
+  public var port: UInt16?
+  /// Whether calls may reach addresses beyond this machine.
+  public var allowRemote = false
+
+  public init(port: UInt16? = nil, allowRemote: Bool = false) {
+    self.port = port
+    self.allowRemote = allowRemote
+  }
+}
+
+/// A lab session: actors on their own threads running statements for real, an ordered event
+/// log, and the kernel's view of every socket the session made. Ending it closes every socket and
+/// ends every thread.
+public final class LabSession: @unchecked Sendable {
+  public let environment: Environment
+  public let evaluator: Evaluator
+  public let log = EventLog()
+  public let kernel: any KernelInspector
+
+  private let lock = ConditionLock()
+  private var actors: [String: ActorThread] = [:]
+  private var actorOrder: [String] = []
+  private var nextTicket = 0
+  private var running: [Int: BlockedCall] = [:]
+  private var finishedTickets: [Int: StepOutcome?] = [:]
+  private var descriptorOwners: [Int32: String] = [:]
+  private var closed = false
+
+  /// The signal that interrupts a blocked call.
+  static let interruptSignal = SIGUSR1
+  private static let signalInstalled: Bool = {
+    SocketAPI.installInterruptSignal(interruptSignal)
+    return true
+  }()
+
+  public init(configuration: SessionConfiguration = SessionConfiguration(), kernel: any KernelInspector = Kernel.current) {
+    _ = Self.signalInstalled
+    var picked = SocketAPI.freeLoopbackPorts(count: 2)
+    if let port = configuration.port { picked[0] = port }
+    while picked.count < 2 { picked.append(0) }
+    self.kernel = kernel
+    environment = Environment(ports: ["PORT": picked[0], "PORT2": picked[1]], allowRemote: configuration.allowRemote)
+    evaluator = Evaluator(environment: environment, kernel: kernel)
+  }
+
+  deinit { close() }
+
+  /// The port `PORT` stands for.
+  public var port: UInt16 { environment.ports["PORT"] ?? 0 }
+
+  /// Actors in the order they first ran something.
+  public var actorNames: [String] { lock.withLock { actorOrder } }
+
+  // MARK: - Running statements
+
+  /// Starts `statement` on its actor's thread, after that actor's earlier statements, and returns
+  /// a ticket to wait on. Nothing blocks the caller.
+  @discardableResult
+  public func submit(_ statement: Statement) -> Int {
+    let actorName = statement.actorName
+    let (ticket, actor) = lock.withLock { () -> (Int, ActorThread?) in
+      guard !closed else { return (-1, nil) }
+      let ticket = nextTicket
+      nextTicket += 1
+      if actors[actorName] == nil {
+        actors[actorName] = ActorThread(name: actorName)
+        actorOrder.append(actorName)
+      }
+      return (ticket, actors[actorName])
+    }
+    guard let actor else { return ticket }
+    actor.enqueue { [self] in execute(statement, ticket: ticket, actor: actor) }
+    return ticket
+  }
+
+  private func execute(_ statement: Statement, ticket: Int, actor: ActorThread) {
+    let call = BlockedCall(
+      actor: actor.name, ticket: ticket, statement: statement, since: MonotonicClock.nanoseconds(), kernelFunction: nil)
+    lock.withLock { running[ticket] = call }
+    log.append(actor: actor.name, ticket: ticket, .started(statement))
+    do {
+      let outcome = try evaluator.run(statement)
+      if let record = outcome.record, ["socket", "accept", "accept4"].contains(record.function),
+        let fd = record.result.intValue, fd >= 0
+      {
+        lock.withLock { descriptorOwners[Int32(fd)] = actor.name }
+      }
+      lock.withLock {
+        running[ticket] = nil
+        finishedTickets[ticket] = outcome
+      }
+      log.append(actor: actor.name, ticket: ticket, .finished(statement, outcome))
+    } catch {
+      lock.withLock {
+        running[ticket] = nil
+        finishedTickets[ticket] = .some(nil)
+      }
+      log.append(actor: actor.name, ticket: ticket, .refused(statement, error))
+    }
+  }
+
+  /// Whether the statement behind `ticket` has run to its end (finished or refused).
+  public func isDone(_ ticket: Int) -> Bool { lock.withLock { finishedTickets[ticket] != nil } }
+
+  /// Waits up to `timeout` nanoseconds for `ticket` to finish; true if it did.
+  public func wait(for ticket: Int, timeout: UInt64) -> Bool {
+    log.wait(timeout: timeout) { _ in isDone(ticket) }
+  }
+
+  /// Whether `actor` is in the middle of a call.
+  public func isBusy(_ actor: String) -> Bool {
+    lock.withLock { running.values.contains { $0.actor == actor } }
+  }
+
+  /// Calls that have not returned yet, with where each thread sleeps in the kernel.
+  public var runningCalls: [BlockedCall] {
+    let calls = lock.withLock { Array(running.values) }.sorted { $0.ticket < $1.ticket }
+    return calls.map { call in
+      var call = call
+      call.kernelFunction = threadID(of: call.actor).flatMap { kernel.sleepingIn(threadID: $0) }
+      return call
+    }
+  }
+
+  private func threadID(of actor: String) -> Int32? {
+    lock.withLock { actors[actor]?.threadID }
+  }
+
+  /// Reports `ticket` as blocked, unless it finished meanwhile; returns the blocked call.
+  @discardableResult
+  public func markBlocked(_ ticket: Int) -> BlockedCall? {
+    guard var call = lock.withLock({ running[ticket] }) else { return nil }
+    // The thread may not have reached the kernel's wait yet; look a few times.
+    for _ in 0..<10 {
+      call.kernelFunction = threadID(of: call.actor).flatMap { kernel.sleepingIn(threadID: $0) }
+      if call.kernelFunction != nil || isDone(ticket) { break }
+      kernel.pause(milliseconds: 1)
+    }
+    guard !isDone(ticket) else { return nil }
+    log.append(actor: call.actor, ticket: ticket, .blocked(call))
+    return call
+  }
+
+  /// Makes `actor`'s blocked call return: first with a signal (the call returns -1 EINTR), and if
+  /// that does not work, by shutting its socket down. Returns what was done, nil if nothing was
+  /// blocked.
+  @discardableResult
+  public func interrupt(_ actor: String) -> String? {
+    guard let call = lock.withLock({ running.values.first { $0.actor == actor } }),
+      let thread = lock.withLock({ actors[actor] })
+    else { return nil }
+    var how = "sent a signal; the call returned -1 EINTR"
+    var done = false
+    for _ in 0..<25 where !done {
+      thread.send(signal: Self.interruptSignal)
+      done = wait(for: call.ticket, timeout: 20_000_000)
+    }
+    if !done, let fd = firstDescriptor(of: call.statement) {
+      SocketAPI.wake(fd: fd)
+      how = "shut descriptor \(fd) down (SHUT_RDWR) to wake the call"
+      done = wait(for: call.ticket, timeout: 1_000_000_000)
+    }
+    if !done { how = "could not wake the call" }
+    log.append(actor: actor, ticket: call.ticket, .interrupted(call, how: how))
+    return how
+  }
+
+  private func firstDescriptor(of statement: Statement) -> Int32? {
+    guard case .call(_, let arguments, _) = statement.expression, let first = arguments.first else { return nil }
+    switch first {
+    case .name(let name, _):
+      if case .int(let fd)? = environment.variable(name)?.value { return Int32(fd) }
+    case .integer(let fd, _):
+      return Int32(fd)
+    default:
+      break
+    }
+    return nil
+  }
+
+  // MARK: - Kernel state
+
+  /// The kernel's view of every socket of the session, and of connections it still keeps.
+  public func snapshot() -> SessionSnapshot {
+    let owners = lock.withLock { descriptorOwners }
+    let rows = environment.openDescriptors.sorted().map { fd in
+      SocketRow(actor: owners[fd] ?? "?", snapshot: kernel.snapshot(fd: fd))
+    }
+    let lingering = kernel.tcpSockets(onPorts: environment.usedPorts).filter { $0.inode == 0 }
+    return SessionSnapshot(sockets: rows, lingering: lingering, blocked: runningCalls)
+  }
+
+  /// Takes a snapshot and records it in the log.
+  @discardableResult
+  public func sample() -> SessionSnapshot {
+    let snapshot = snapshot()
+    log.append(actor: nil, ticket: nil, .sampled(snapshot))
+    return snapshot
+  }
+
+  // MARK: - Ending
+
+  /// Interrupts blocked calls, ends every actor's thread and closes every socket the session
+  /// still holds. Safe to call more than once.
+  public func close() {
+    let alreadyClosed = lock.withLock { () -> Bool in
+      defer { closed = true }
+      return closed
+    }
+    guard !alreadyClosed else { return }
+    let threads = lock.withLock { Array(actors.values) }
+    for actor in threads { actor.requestStop() }
+    // A call may start just as the queue is dropped, so interrupt until every thread has ended.
+    for _ in 0..<50 {
+      for call in lock.withLock({ Array(running.values) }) { interrupt(call.actor) }
+      if threads.allSatisfy({ $0.join(timeout: 20_000_000) }) { break }
+    }
+    for fd in environment.openDescriptors {
+      SocketAPI.release(fd: fd)
+      environment.closed(fd)
+    }
+  }
+}

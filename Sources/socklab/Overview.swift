@@ -1,0 +1,24 @@
+enum Overview {
+  static let text = """
+    SocketLab — a lab for the Berkeley sockets API.
+
+    Every socket(), bind(), listen(), accept(), connect(), send() and recv() you step through is
+    executed for real on this machine, on loopback, and the kernel's answer is shown as it is:
+    return values, errno names, TCP states, bytes waiting in queues.
+
+    Commands:
+      socklab run FILE        run a script of call lines headless and print the transcript
+      socklab run FILE --json the same transcript as JSON, for programs
+      socklab help run        every option of a command
+
+    Try one of the example scripts:
+      swift run socklab run Lessons/scripts/tcp-hello.lab
+
+    A script line looks like C, with the result it must give after `=`:
+      server: s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)   = fd
+      server: bind(s, &addr, sizeof addr)                      = 0
+      client: connect(c, &addr, sizeof addr)                   = -1 ECONNREFUSED
+
+    The interactive lesson player is on its way; until then, scripts are the way in.
+    """
+}

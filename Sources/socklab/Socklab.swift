@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Socklab: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "socklab",
+    abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
+    subcommands: [RunCommand.self]
+  )
+
+  func run() throws {
+    print(Overview.text)
+  }
+}
