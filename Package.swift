@@ -24,10 +24,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "SocketKitTests", dependencies: ["SocketKit"]),
+    // Pure tests: the call language's parser and C rendering. No sockets, so they run in parallel.
     .testTarget(name: "LabScriptTests", dependencies: ["LabScript"]),
-    .testTarget(name: "LabEngineTests", dependencies: ["LabEngine", "LabScript", "SocketKit"]),
-    .testTarget(name: "SocklabTests", dependencies: ["LabEngine"]),
+    // Everything that opens real sockets or runs the real binary, in one serialized suite tree so
+    // that descriptor numbers one test closes are not reused by another test mid-check.
+    .testTarget(name: "SocketLabTests", dependencies: ["SocketKit", "LabScript", "LabEngine", "socklab"]),
   ],
   swiftLanguageModes: [.v6]
 )
