@@ -5,6 +5,9 @@ import SocketKit
 public final class EventLog: @unchecked Sendable {
   private let lock = ConditionLock()
   private var storage: [LabEvent] = []
+  /// Tickets whose statement has finished or been refused, kept with the events under one lock so
+  /// that "done" and "its event is in the log" are never seen apart.
+  private var completed: Set<Int> = []
   private var observers: [@Sendable (LabEvent) -> Void] = []
   private let start = MonotonicClock.nanoseconds()
 
@@ -16,6 +19,12 @@ public final class EventLog: @unchecked Sendable {
       let event = LabEvent(
         sequence: storage.count, time: MonotonicClock.nanoseconds() - start, actor: actor, ticket: ticket, kind: kind)
       storage.append(event)
+      if let ticket {
+        switch kind {
+        case .finished, .refused: completed.insert(ticket)
+        default: break
+        }
+      }
       lock.broadcast()
       return (event, observers)
     }
@@ -37,6 +46,21 @@ public final class EventLog: @unchecked Sendable {
   }
 
   public var count: Int { lock.withLock { storage.count } }
+
+  /// Whether the statement behind `ticket` has finished or been refused.
+  public func isComplete(_ ticket: Int) -> Bool { lock.withLock { completed.contains(ticket) } }
+
+  /// Waits up to `timeout` nanoseconds for `ticket` to complete; true if it did.
+  public func waitForCompletion(of ticket: Int, timeout: UInt64) -> Bool {
+    let deadline = MonotonicClock.nanoseconds() + timeout
+    return lock.withLock { lock.wait(until: deadline) { completed.contains(ticket) } }
+  }
+
+  /// Waits up to `timeout` nanoseconds until any of `tickets` completes; true if one did.
+  public func waitForAnyCompletion(of tickets: [Int], timeout: UInt64) -> Bool {
+    let deadline = MonotonicClock.nanoseconds() + timeout
+    return lock.withLock { lock.wait(until: deadline) { tickets.contains { completed.contains($0) } } }
+  }
 
   /// Waits until `condition` holds for the events so far, or `timeout` nanoseconds pass.
   @discardableResult

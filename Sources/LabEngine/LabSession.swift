@@ -32,7 +32,6 @@ public final class LabSession: @unchecked Sendable {
   private var actorOrder: [String] = []
   private var nextTicket = 0
   private var running: [Int: BlockedCall] = [:]
-  private var finishedTickets: [Int: StepOutcome?] = [:]
   private var descriptorOwners: [Int32: String] = [:]
   private var closed = false
 
@@ -95,26 +94,20 @@ public final class LabSession: @unchecked Sendable {
       {
         lock.withLock { descriptorOwners[Int32(fd)] = actor.name }
       }
-      lock.withLock {
-        running[ticket] = nil
-        finishedTickets[ticket] = outcome
-      }
+      lock.withLock { running[ticket] = nil }
       log.append(actor: actor.name, ticket: ticket, .finished(statement, outcome))
     } catch {
-      lock.withLock {
-        running[ticket] = nil
-        finishedTickets[ticket] = .some(nil)
-      }
+      lock.withLock { running[ticket] = nil }
       log.append(actor: actor.name, ticket: ticket, .refused(statement, error))
     }
   }
 
   /// Whether the statement behind `ticket` has run to its end (finished or refused).
-  public func isDone(_ ticket: Int) -> Bool { lock.withLock { finishedTickets[ticket] != nil } }
+  public func isDone(_ ticket: Int) -> Bool { log.isComplete(ticket) }
 
   /// Waits up to `timeout` nanoseconds for `ticket` to finish; true if it did.
   public func wait(for ticket: Int, timeout: UInt64) -> Bool {
-    log.wait(timeout: timeout) { _ in isDone(ticket) }
+    log.waitForCompletion(of: ticket, timeout: timeout)
   }
 
   /// Whether `actor` is in the middle of a call.

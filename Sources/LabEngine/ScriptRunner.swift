@@ -59,7 +59,7 @@ public struct ScriptRunner: Sendable {
 
   private func settleOthers(_ state: inout RunState) {
     let tickets = state.pending.values.map(\.ticket)
-    _ = state.session.log.wait(timeout: settle) { _ in tickets.contains { state.session.isDone($0) } }
+    _ = state.session.log.waitForAnyCompletion(of: tickets, timeout: settle)
   }
 
   private func isKernelQuery(_ statement: Statement) -> Bool {

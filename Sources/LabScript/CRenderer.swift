@@ -28,6 +28,9 @@ public struct CRenderer: Sendable {
         return lines + kernelQuery(name, arguments, target: statement.target)
       }
     }
+    if case .call("value", let arguments, _) = statement.expression, arguments.count == 1 {
+      return ["/* check: \(expression(arguments[0])) */"]
+    }
     let call = expression(statement.expression, top: true)
     guard let target = statement.target else { return lines + ["\(call);"] }
     if case .name(let name, _) = target, declared[name] == nil {

@@ -116,6 +116,7 @@ public enum CallCatalog {
     spec("pollfds", ["pollfd", "..."], arities: Set(1...64), .builder, "an array of struct pollfd"),
     spec("in_addr", ["s_addr"], arities: [0, 1], .builder, "a struct in_addr"),
     spec("addrinfo", ["family", "socktype", "flags"], arities: [0, 1, 2, 3], .builder, "hints for getaddrinfo"),
+    spec("value", ["expr"], .builder, "shows what an expression or variable holds, so a line can check it: value(optval) = 1"),
     spec("tcp_state", ["fd"], .kernelQuery, "the TCP state the kernel reports (TCP_INFO), or for a closed socket what sock_diag still shows"),
     spec("pending", ["fd"], .kernelQuery, "bytes received and waiting to be read (SIOCINQ)"),
     spec("unsent", ["fd"], .kernelQuery, "bytes not yet sent or not yet acknowledged (SIOCOUTQ)"),

@@ -481,6 +481,8 @@ struct CallContext {
         entries += more
       }
       return .pollSet(entries)
+    case "value":
+      return try evaluate(a[0])
     case "in_addr":
       return .inAddr(a.isEmpty ? 0 : UInt32(truncatingIfNeeded: try integer(a[0])))
     case "addrinfo":
