@@ -9,6 +9,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -52,6 +53,13 @@ int socklab_install_interrupt_signal(int sig) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; /* no SA_RESTART: the blocked call returns EINTR */
   return sigaction(sig, &sa, NULL);
+}
+
+int socklab_unblock_signal(int sig) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void socklab_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }

@@ -16,8 +16,11 @@ final class ActorThread: @unchecked Sendable {
   /// The kernel's id for the thread, for reading where it sleeps.
   private(set) var threadID: Int32 = 0
 
-  init(name: String) {
+  private let interruptSignal: Int32
+
+  init(name: String, interruptSignal: Int32) {
     self.name = name
+    self.interruptSignal = interruptSignal
     let box = Unmanaged.passRetained(self)
     var handle = pthread_t()
     let status = pthread_create(
@@ -33,6 +36,7 @@ final class ActorThread: @unchecked Sendable {
   }
 
   private func main() {
+    SocketAPI.unblockSignal(interruptSignal)
     lock.withLock {
       threadID = Kernel.current.currentThreadID()
       lock.broadcast()

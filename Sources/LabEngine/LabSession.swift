@@ -72,7 +72,7 @@ public final class LabSession: @unchecked Sendable {
       let ticket = nextTicket
       nextTicket += 1
       if actors[actorName] == nil {
-        actors[actorName] = ActorThread(name: actorName)
+        actors[actorName] = ActorThread(name: actorName, interruptSignal: Self.interruptSignal)
         actorOrder.append(actorName)
       }
       return (ticket, actors[actorName])

@@ -52,6 +52,8 @@ public struct ScriptRunner: Sendable {
       state.fail(
         "\(call.actor) still blocked in \(call.callName) at the end of the script (line \(call.statement.location.line))",
         line: call.statement.location.line, actor: call.actor)
+      // The interrupted call's own result is a consequence of this failure, not a second one.
+      state.excused.insert(call.ticket)
       if let how = session.interrupt(call.actor) { state.emit(TranscriptFormat.interrupted(call, how: how)) }
     }
     return state.finish()
@@ -78,6 +80,8 @@ private struct RunState {
   var failures = 0
   var predictions = 0
   var stopped = false
+  /// Tickets whose failure is already counted (calls the runner interrupted).
+  var excused: Set<Int> = []
 
   init(session: LabSession, onEntry: @escaping (TranscriptEntry) -> Void) {
     self.session = session
@@ -109,7 +113,7 @@ private struct RunState {
           blockedFor = MonotonicClock.nanoseconds() - call.since
           blockedFor = min(blockedFor!, (outcome.record?.nanoseconds ?? blockedFor!))
         }
-        if outcome.verdict.isFailure { failures += 1 }
+        if outcome.verdict.isFailure, let ticket = event.ticket, !excused.contains(ticket) { failures += 1 }
         if case .predicted = outcome.verdict { predictions += 1 }
         emit(TranscriptFormat.call(statement, outcome, blockedFor: blockedFor))
       case .refused(let statement, let error):

@@ -418,6 +418,11 @@ extension SocketAPI {
     _ = socklab_install_interrupt_signal(signal)
   }
 
+  /// Lets `signal` reach the calling thread.
+  public static func unblockSignal(_ signal: Int32) {
+    _ = socklab_unblock_signal(signal)
+  }
+
   /// Closes a descriptor the session still holds at its end.
   public static func release(fd: Int32) {
     _ = Glibc.close(fd)

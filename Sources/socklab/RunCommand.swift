@@ -25,6 +25,10 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
   var allowRemote = false
 
+  func validate() throws {
+    if port == 0 { throw ValidationError("--port needs a port from 1 to 65535 (leave it out and the lab picks a free one)") }
+  }
+
   func run() throws {
     let text: String
     do {

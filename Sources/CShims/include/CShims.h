@@ -28,6 +28,10 @@ struct sockaddr;
 /// accept4 (glibc declares it only under _GNU_SOURCE, which Swift's Glibc module does not set).
 int socklab_accept4(int fd, struct sockaddr *addr, unsigned int *len, int flags);
 
+/// Unblocks `sig` for the calling thread (threads inherit their creator's mask, and a dispatch
+/// worker blocks most signals).
+int socklab_unblock_signal(int sig);
+
 /// Ignores SIGPIPE for the whole process.
 void socklab_ignore_sigpipe(void);
 
