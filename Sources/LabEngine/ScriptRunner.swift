@@ -17,7 +17,8 @@ public struct ScriptRunner: Sendable {
 
   public init() {}
 
-  public func run(_ script: Script, in session: LabSession, onEntry: @escaping (TranscriptEntry) -> Void = { _ in }) -> RunReport {
+  public func run(_ script: Script, in session: LabSession, onEntry: @escaping (TranscriptEntry) -> Void = { _ in }) -> RunReport
+  {
     var state = RunState(session: session, onEntry: onEntry)
     for statement in script.statements {
       if let blocked = state.pending[statement.actorName] {

@@ -93,7 +93,8 @@ enum TranscriptFormat {
     let text = "\(call.actor): \(call.statement.source)   ... blocked in \(call.callName)\(where_)"
     return TranscriptEntry(
       kind: .blocked, status: .blocked, line: call.statement.location.line, actor: call.actor, source: call.statement.source,
-      call: nil, result: nil, errno: nil, errnoMessage: nil, nanoseconds: nil, expected: nil, note: call.kernelFunction, text: text)
+      call: nil, result: nil, errno: nil, errnoMessage: nil, nanoseconds: nil, expected: nil, note: call.kernelFunction,
+      text: text)
   }
 
   static func refused(_ statement: Statement, _ error: ScriptError) -> TranscriptEntry {

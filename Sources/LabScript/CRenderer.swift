@@ -213,7 +213,8 @@ public struct CRenderer: Sendable {
       }
     }
     if name == "inet_ntop" && a.count == 2 { parts += ["(char[INET6_ADDRSTRLEN]){ 0 }", "INET6_ADDRSTRLEN"] }
-    if name == "poll", case .addressOf(let inner, _) = a[0], let variable = inner.asName, declared[variable] == "struct pollfd[]" {
+    if name == "poll", case .addressOf(let inner, _) = a[0], let variable = inner.asName, declared[variable] == "struct pollfd[]"
+    {
       parts[0] = variable
     }
     return "\(name)(\(parts.joined(separator: ", ")))"

@@ -90,13 +90,15 @@ public enum CallCatalog {
     spec(
       "getsockopt", ["fd", "level", "optname", "optval", "optlen"], arities: [3, 5], out: [3: .integer, 4: .addressLength],
       "reads an option's current value"),
-    spec("fcntl", ["fd", "cmd", "arg"], arities: [2, 3], "reads (F_GETFL) or sets (F_SETFL) descriptor flags such as O_NONBLOCK"),
+    spec(
+      "fcntl", ["fd", "cmd", "arg"], arities: [2, 3], "reads (F_GETFL) or sets (F_SETFL) descriptor flags such as O_NONBLOCK"),
     spec("poll", ["fds", "nfds", "timeout"], "waits until a descriptor is readable or writable, or the timeout in ms passes"),
     spec("inet_aton", ["cp", "inp"], out: [1: .inAddr], "parses dotted text into a struct in_addr; 1 if valid, 0 if not"),
     spec("inet_addr", ["cp"], "parses dotted text into an in_addr_t; INADDR_NONE if invalid (same as 255.255.255.255)"),
     spec("inet_ntoa", ["in"], "writes a struct in_addr as dotted text in a static buffer"),
     spec("inet_pton", ["af", "src", "dst"], out: [2: .ipAddress], "parses IPv4 or IPv6 text; 1 if valid, 0 if not"),
-    spec("inet_ntop", ["af", "src", "dst", "size"], arities: [2, 4], out: [2: .buffer], "writes an IPv4 or IPv6 address as text"),
+    spec(
+      "inet_ntop", ["af", "src", "dst", "size"], arities: [2, 4], out: [2: .buffer], "writes an IPv4 or IPv6 address as text"),
     spec("htons", ["hostshort"], "16 bits from host to network byte order"),
     spec("htonl", ["hostlong"], "32 bits from host to network byte order"),
     spec("ntohs", ["netshort"], "16 bits from network to host byte order"),
@@ -106,7 +108,8 @@ public enum CallCatalog {
       "turns a numeric host or localhost and a port into socket addresses"),
     spec("freeaddrinfo", ["res"], "frees the list getaddrinfo returned"),
     spec("strlen", ["s"], "the length of a string"),
-    spec("sockaddr_in", ["addr", "port"], arities: [0, 2], .builder, "a struct sockaddr_in: IPv4 address text and a port field"),
+    spec(
+      "sockaddr_in", ["addr", "port"], arities: [0, 2], .builder, "a struct sockaddr_in: IPv4 address text and a port field"),
     spec(
       "sockaddr_in6", ["addr", "port", "scope_id"], arities: [0, 2, 3], .builder,
       "a struct sockaddr_in6: IPv6 address text, a port field and an optional scope id"),
@@ -117,7 +120,9 @@ public enum CallCatalog {
     spec("in_addr", ["s_addr"], arities: [0, 1], .builder, "a struct in_addr"),
     spec("addrinfo", ["family", "socktype", "flags"], arities: [0, 1, 2, 3], .builder, "hints for getaddrinfo"),
     spec("value", ["expr"], .builder, "shows what an expression or variable holds, so a line can check it: value(optval) = 1"),
-    spec("tcp_state", ["fd"], .kernelQuery, "the TCP state the kernel reports (TCP_INFO), or for a closed socket what sock_diag still shows"),
+    spec(
+      "tcp_state", ["fd"], .kernelQuery,
+      "the TCP state the kernel reports (TCP_INFO), or for a closed socket what sock_diag still shows"),
     spec("pending", ["fd"], .kernelQuery, "bytes received and waiting to be read (SIOCINQ)"),
     spec("unsent", ["fd"], .kernelQuery, "bytes not yet sent or not yet acknowledged (SIOCOUTQ)"),
   ]

@@ -74,7 +74,8 @@ struct CallContext {
     case .string(let bytes): return String(decoding: bytes, as: UTF8.self)
     case .buffer(let contents, _): return String(decoding: contents.prefix { $0 != 0 }, as: UTF8.self)
     case let other:
-      throw ScriptError("expected a string, got \(other.kindName)", at: expr.location, hint: "write it in double quotes, such as \"127.0.0.1\"")
+      throw ScriptError(
+        "expected a string, got \(other.kindName)", at: expr.location, hint: "write it in double quotes, such as \"127.0.0.1\"")
     }
   }
 
@@ -88,7 +89,8 @@ struct CallContext {
     case .string(let bytes): return bytes
     case .buffer(let contents, _): return contents
     case let other:
-      throw ScriptError("expected the bytes to send, got \(other.kindName)", at: expr.location, hint: "write a string such as \"hello\\n\"")
+      throw ScriptError(
+        "expected the bytes to send, got \(other.kindName)", at: expr.location, hint: "write a string such as \"hello\\n\"")
     }
   }
 
@@ -96,10 +98,13 @@ struct CallContext {
     switch try evaluate(expr) {
     case .socketAddress(let address?): return address
     case .socketAddress(nil):
-      throw ScriptError("this address is still empty", at: expr.location, hint: "fill it first, or build one with sockaddr_in(\"127.0.0.1\", htons(PORT))")
+      throw ScriptError(
+        "this address is still empty", at: expr.location,
+        hint: "fill it first, or build one with sockaddr_in(\"127.0.0.1\", htons(PORT))")
     case let other:
       throw ScriptError(
-        "expected a socket address, got \(other.kindName)", at: expr.location, hint: "build one with sockaddr_in(\"127.0.0.1\", htons(PORT)) and pass &addr")
+        "expected a socket address, got \(other.kindName)", at: expr.location,
+        hint: "build one with sockaddr_in(\"127.0.0.1\", htons(PORT)) and pass &addr")
     }
   }
 
@@ -151,7 +156,8 @@ struct CallContext {
       return 1024
     }
     if case .buffer(_, let capacity) = variable.value { return capacity }
-    throw ScriptError("\(name) is \(variable.value.kindName), not a buffer", at: expr.location, hint: "declare one with \(name) = buffer(1024)")
+    throw ScriptError(
+      "\(name) is \(variable.value.kindName), not a buffer", at: expr.location, hint: "declare one with \(name) = buffer(1024)")
   }
 
   private func lengthVariableSize(of target: Expr?) -> Int {
@@ -178,10 +184,13 @@ struct CallContext {
 
   mutating func call(_ name: String, _ a: [Expr], at place: SourceLocation) throws(ScriptError) -> (CallRecord?, Value) {
     guard let spec = CallCatalog.spec(named: name) else {
-      throw ScriptError("unknown call \(name)()", at: place, hint: CallCatalog.suggestion(for: name).map { "did you mean \($0)?" })
+      throw ScriptError(
+        "unknown call \(name)()", at: place, hint: CallCatalog.suggestion(for: name).map { "did you mean \($0)?" })
     }
     guard spec.arities.contains(a.count) else {
-      throw ScriptError("\(name)() takes \(spec.arities.sorted().map(String.init).joined(separator: " or ")) arguments", at: place, hint: spec.signature)
+      throw ScriptError(
+        "\(name)() takes \(spec.arities.sorted().map(String.init).joined(separator: " or ")) arguments", at: place,
+        hint: spec.signature)
     }
     switch spec.kind {
     case .builder: return (nil, try build(name, a, at: place))
@@ -265,7 +274,8 @@ struct CallContext {
         target = try address(a[4])
         try requireLocal(target!, name, at: place)
       }
-      let record = SocketAPI.sendto(fd: fd, bytes: data, length: length, flags: flags, address: target, addressLength: try integer(a[5]))
+      let record = SocketAPI.sendto(
+        fd: fd, bytes: data, length: length, flags: flags, address: target, addressLength: try integer(a[5]))
       refresh(fd)
       return record
     case "recvfrom":
@@ -278,7 +288,8 @@ struct CallContext {
         fd: fd, capacity: length, flags: try int32(a[3]), wantSender: senderTarget != nil)
       try write(.buffer(contents: received, capacity: capacity), to: a[1], cType: "char[\(capacity)]")
       try write(.socketAddress(sender), to: senderTarget, cType: "struct sockaddr_storage")
-      try write(.int(record.error == nil ? senderLength : lengthVariableSize(of: senderTarget)), to: outTarget(a[5]), cType: "socklen_t")
+      try write(
+        .int(record.error == nil ? senderLength : lengthVariableSize(of: senderTarget)), to: outTarget(a[5]), cType: "socklen_t")
       refresh(fd)
       return record
     case "shutdown":
@@ -309,7 +320,9 @@ struct CallContext {
       case .int(let n): value = .int(Int32(truncatingIfNeeded: n))
       case .linger(let onoff, let seconds): value = .linger(onoff: onoff, seconds: seconds)
       case let other:
-        throw ScriptError("an option value must be a number or a linger, not \(other.kindName)", at: a[3].location, hint: "write 1, &one, or linger(1, 0)")
+        throw ScriptError(
+          "an option value must be a number or a linger, not \(other.kindName)", at: a[3].location,
+          hint: "write 1, &one, or linger(1, 0)")
       }
       let length = a.count == 5 ? try integer(a[4]) : nil
       return SocketAPI.setsockopt(fd: fd, level: level, option: option, value: value, length: length)
@@ -319,7 +332,8 @@ struct CallContext {
       if a.count == 5 {
         switch value {
         case .int(let n)?: try write(.int(Int(n)), to: a[3], cType: "int")
-        case .linger(let onoff, let seconds)?: try write(.linger(onoff: onoff, seconds: seconds), to: a[3], cType: "struct linger")
+        case .linger(let onoff, let seconds)?:
+          try write(.linger(onoff: onoff, seconds: seconds), to: a[3], cType: "struct linger")
         case nil: try write(.int(0), to: a[3], cType: "int")
         }
         try write(.int(value?.size ?? 4), to: a[4], cType: "socklen_t")
@@ -330,14 +344,17 @@ struct CallContext {
       return SocketAPI.fcntl(fd: fd, command: try int32(a[1]), argument: a.count == 3 ? try int32(a[2]) : 0)
     case "poll":
       guard case .pollSet(let entries) = try evaluate(a[0]) else {
-        throw ScriptError("poll() needs a struct pollfd", at: a[0].location, hint: "declare one with pfd = pollfd(s, POLLIN) and pass &pfd")
+        throw ScriptError(
+          "poll() needs a struct pollfd", at: a[0].location, hint: "declare one with pfd = pollfd(s, POLLIN) and pass &pfd")
       }
       let count = try integer(a[1])
       guard count <= entries.count else {
-        throw ScriptError("nfds is \(count) but the set holds \(entries.count)", at: a[1].location, hint: "pass the number of entries")
+        throw ScriptError(
+          "nfds is \(count) but the set holds \(entries.count)", at: a[1].location, hint: "pass the number of entries")
       }
       for entry in entries.prefix(count) where !environment.owns(entry.fd) && kernel.isOpen(fd: entry.fd) {
-        throw ScriptError("descriptor \(entry.fd) is not a socket of this lab", at: a[0].location, hint: "poll the lab's own sockets")
+        throw ScriptError(
+          "descriptor \(entry.fd) is not a socket of this lab", at: a[0].location, hint: "poll the lab's own sockets")
       }
       let (record, after) = SocketAPI.poll(entries: Array(entries.prefix(count)), timeoutMilliseconds: try int32(a[2]))
       try write(.pollSet(after + entries.dropFirst(count)), to: a[0], cType: "struct pollfd")
@@ -353,13 +370,15 @@ struct CallContext {
       case .inAddr(let sAddr): return SocketAPI.inet_ntoa(sAddr)
       case .int(let n): return SocketAPI.inet_ntoa(UInt32(truncatingIfNeeded: n))
       case let other:
-        throw ScriptError("inet_ntoa() needs a struct in_addr, not \(other.kindName)", at: a[0].location, hint: "pass addr.sin_addr")
+        throw ScriptError(
+          "inet_ntoa() needs a struct in_addr, not \(other.kindName)", at: a[0].location, hint: "pass addr.sin_addr")
       }
     case "inet_pton":
       let family = try int32(a[0])
       let (record, parsed) = SocketAPI.inet_pton(family: family, text: try text(a[1]))
       if let parsed {
-        try write(parsed.count == 4 ? .inAddr(parsed.withUnsafeBytes { $0.load(as: UInt32.self) }) : .in6Addr(parsed), to: a[2],
+        try write(
+          parsed.count == 4 ? .inAddr(parsed.withUnsafeBytes { $0.load(as: UInt32.self) }) : .in6Addr(parsed), to: a[2],
           cType: parsed.count == 4 ? "struct in_addr" : "struct in6_addr")
       }
       return record
@@ -371,7 +390,8 @@ struct CallContext {
       case .in6Addr(let bytes): raw = bytes
       case .socketAddress(let address?): raw = address.addressBytes
       case let other:
-        throw ScriptError("inet_ntop() needs an in_addr or in6_addr, not \(other.kindName)", at: a[1].location, hint: "pass &addr.sin_addr")
+        throw ScriptError(
+          "inet_ntop() needs an in_addr or in6_addr, not \(other.kindName)", at: a[1].location, hint: "pass &addr.sin_addr")
       }
       let record = SocketAPI.inet_ntop(family: family, bytes: raw)
       if a.count == 4, case .string(let text?) = record.result {
@@ -444,7 +464,8 @@ struct CallContext {
       case .int(let n):
         return .socketAddress(.ipv4(sinAddr: UInt32(truncatingIfNeeded: n), sinPort: port))
       case let other:
-        throw ScriptError("sockaddr_in() needs address text or an in_addr, not \(other.kindName)", at: a[0].location, hint: "write \"127.0.0.1\"")
+        throw ScriptError(
+          "sockaddr_in() needs address text or an in_addr, not \(other.kindName)", at: a[0].location, hint: "write \"127.0.0.1\"")
       }
     case "sockaddr_in6":
       guard a.count >= 2 else { return .socketAddress(.emptyIPv6()) }
@@ -460,7 +481,8 @@ struct CallContext {
       case .in6Addr(let raw):
         return .socketAddress(.ipv6(bytes: raw, sinPort: port, scopeID: scope))
       case let other:
-        throw ScriptError("sockaddr_in6() needs address text or an in6_addr, not \(other.kindName)", at: a[0].location, hint: "write \"::1\"")
+        throw ScriptError(
+          "sockaddr_in6() needs address text or an in6_addr, not \(other.kindName)", at: a[0].location, hint: "write \"::1\"")
       }
     case "buffer":
       let size = try integer(a[0])
@@ -476,7 +498,9 @@ struct CallContext {
       var entries: [PollEntry] = []
       for argument in a {
         guard case .pollSet(let more) = try evaluate(argument) else {
-          throw ScriptError("pollfds() takes pollfd(fd, events) entries", at: argument.location, hint: "write pollfds(pollfd(a, POLLIN), pollfd(b, POLLIN))")
+          throw ScriptError(
+            "pollfds() takes pollfd(fd, events) entries", at: argument.location,
+            hint: "write pollfds(pollfd(a, POLLIN), pollfd(b, POLLIN))")
         }
         entries += more
       }
@@ -520,7 +544,12 @@ struct CallContext {
       }
       let now = MonotonicClock.nanoseconds()
       if satisfied || now >= deadline {
-        if waited { note = satisfied ? "after \(formatDuration(nanoseconds: now - start))" : "still \(shown) after \(formatDuration(nanoseconds: now - start))" }
+        if waited {
+          note =
+            satisfied
+            ? "after \(formatDuration(nanoseconds: now - start))"
+            : "still \(shown) after \(formatDuration(nanoseconds: now - start))"
+        }
         let record = CallRecord(function: name, call: "\(name)(\(fd))", result: result, error: nil, nanoseconds: now - start)
         return (record, CallContext.value(of: record))
       }
@@ -534,7 +563,8 @@ struct CallContext {
     switch name {
     case "tcp_state":
       guard open || environment.wasClosed(fd) else {
-        throw ScriptError("descriptor \(fd) is not a socket of this lab", at: place, hint: "pass a descriptor socket() or accept() returned")
+        throw ScriptError(
+          "descriptor \(fd) is not a socket of this lab", at: place, hint: "pass a descriptor socket() or accept() returned")
       }
       if open {
         guard let state = kernel.tcpState(fd: fd) else {
@@ -554,7 +584,8 @@ struct CallContext {
       }
       let count = name == "pending" ? kernel.pendingBytes(fd: fd) : kernel.unsentBytes(fd: fd)
       guard let count else {
-        throw ScriptError("the kernel will not say how many bytes wait in descriptor \(fd)", at: place, hint: "it may be a listening socket")
+        throw ScriptError(
+          "the kernel will not say how many bytes wait in descriptor \(fd)", at: place, hint: "it may be a listening socket")
       }
       return (.int(count), String(count))
     }
@@ -565,7 +596,9 @@ extension CallContext {
   /// The state of a connection the kernel keeps without a descriptor, found by the addresses the
   /// socket `fd` last had.
   fileprivate func orphanTwin(of fd: Int32) -> TCPState? {
-    guard let endpoints = environment.endpoints(of: fd), let local = endpoints.local, let peer = endpoints.peer else { return nil }
+    guard let endpoints = environment.endpoints(of: fd), let local = endpoints.local, let peer = endpoints.peer else {
+      return nil
+    }
     return kernel.tcpSockets(onPorts: [local.port]).first {
       $0.inode == 0 && $0.local.endpoint == local.endpoint && $0.peer.endpoint == peer.endpoint
     }?.state

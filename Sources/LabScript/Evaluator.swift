@@ -92,7 +92,8 @@ public struct Evaluator: Sendable {
       environment.set(name, Variable(value: value, cType: Self.cType(of: value, from: expression)))
     case .field(let base, let field, let place):
       guard let root = base.rootName, var variable = environment.variable(root) else {
-        throw ScriptError("cannot assign to this field", at: place, hint: "assign to a field of a variable, such as addr.sin_port")
+        throw ScriptError(
+          "cannot assign to this field", at: place, hint: "assign to a field of a variable, such as addr.sin_port")
       }
       variable.value = try Fields.set(field, path: Self.path(of: base), of: variable.value, to: value, at: place)
       environment.set(root, variable)
@@ -173,7 +174,9 @@ enum Fields {
     }
   }
 
-  static func set(_ field: String, path: [String], of value: Value, to newValue: Value, at place: SourceLocation)
+  static func set(
+    _ field: String, path: [String], of value: Value, to newValue: Value, at place: SourceLocation
+  )
     throws(ScriptError) -> Value
   {
     let fields = path + [field]
@@ -209,9 +212,11 @@ enum Fields {
       return value
     case (.socketAddress(.ipv6(let sin6)?), ["sin6_addr"]):
       guard case .in6Addr(let bytes) = newValue else {
-        throw ScriptError("sin6_addr needs a struct in6_addr", at: place, hint: "use inet_pton(AF_INET6, \"::1\", &addr.sin6_addr)")
+        throw ScriptError(
+          "sin6_addr needs a struct in6_addr", at: place, hint: "use inet_pton(AF_INET6, \"::1\", &addr.sin6_addr)")
       }
-      return .socketAddress(.ipv6(bytes: bytes, sinPort: sin6.sin6_port, scopeID: sin6.sin6_scope_id, flowInfo: sin6.sin6_flowinfo))
+      return .socketAddress(
+        .ipv6(bytes: bytes, sinPort: sin6.sin6_port, scopeID: sin6.sin6_scope_id, flowInfo: sin6.sin6_flowinfo))
     case (.socketAddress(.ipv6(var sin6)?), ["sin6_scope_id"]):
       sin6.sin6_scope_id = UInt32(truncatingIfNeeded: try int())
       return .socketAddress(.ipv6(sin6))

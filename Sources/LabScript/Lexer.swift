@@ -128,7 +128,8 @@ struct Lexer {
       i += 1
     }
     throw ScriptError(
-      "unterminated string", at: SourceLocation(line: line, column: start + 1), hint: "add the closing \" before the end of the line")
+      "unterminated string", at: SourceLocation(line: line, column: start + 1),
+      hint: "add the closing \" before the end of the line")
   }
 }
 

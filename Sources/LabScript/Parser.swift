@@ -72,7 +72,8 @@ public enum Parser {
       } else if let name = target.rootName {
         if SocketConstants.named(name) != nil || builtins.contains(name) {
           throw ScriptError(
-            "\(name) is a constant and cannot be assigned", at: target.location, hint: "choose another name, such as \(name.lowercased())")
+            "\(name) is a constant and cannot be assigned", at: target.location,
+            hint: "choose another name, such as \(name.lowercased())")
         }
         if CallCatalog.spec(named: name) != nil {
           throw ScriptError("\(name) is the name of a call", at: target.location, hint: "choose another variable name")
@@ -85,20 +86,24 @@ public enum Parser {
     }
   }
 
-  private static func checkExpectation(_ expectation: Expectation, of expression: Expr, at place: SourceLocation, known: Set<String>)
+  private static func checkExpectation(
+    _ expectation: Expectation, of expression: Expr, at place: SourceLocation, known: Set<String>
+  )
     throws(ScriptError)
   {
     let isStateQuery = expression.callName == "tcp_state"
     switch expectation {
     case .state:
       if !isStateQuery {
-        throw ScriptError("a TCP state can only be expected from tcp_state()", at: place, hint: "expect a number, fd, or -1 ERRNO")
+        throw ScriptError(
+          "a TCP state can only be expected from tcp_state()", at: place, hint: "expect a number, fd, or -1 ERRNO")
       }
     case .error(let name):
       if SystemError.named(name) == nil && !name.hasPrefix("EAI_") {
         let suggestion = closest(to: name, in: SystemError.allByName.keys)
         throw ScriptError(
-          "unknown errno name \(name)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "errno names look like ECONNREFUSED")
+          "unknown errno name \(name)", at: place,
+          hint: suggestion.map { "did you mean \($0)?" } ?? "errno names look like ECONNREFUSED")
       }
     case .value(let expr):
       if isStateQuery {
@@ -122,7 +127,9 @@ public enum Parser {
     case .field(let base, let field, let place):
       if !fieldNames.contains(field) {
         let suggestion = closest(to: field, in: fieldNames)
-        throw ScriptError("unknown field \(field)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "fields are \(fieldNames.joined(separator: ", "))")
+        throw ScriptError(
+          "unknown field \(field)", at: place,
+          hint: suggestion.map { "did you mean \($0)?" } ?? "fields are \(fieldNames.joined(separator: ", "))")
       }
       try checkExpr(base, known: known, defines: &defines)
     case .addressOf(let inner, _):
@@ -145,7 +152,9 @@ public enum Parser {
     }
   }
 
-  private static func checkCall(_ name: String, _ arguments: [Expr], at place: SourceLocation, known: Set<String>, defines: inout [String])
+  private static func checkCall(
+    _ name: String, _ arguments: [Expr], at place: SourceLocation, known: Set<String>, defines: inout [String]
+  )
     throws(ScriptError)
   {
     guard let spec = CallCatalog.spec(named: name) else {
@@ -184,12 +193,15 @@ public enum Parser {
     let looksConstant = name == name.uppercased() && name.contains("_")
     if looksConstant {
       let suggestion = closest(to: name, in: SocketConstants.all.map(\.name) + Array(builtins))
-      throw ScriptError("unknown constant \(name)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "see the constants in the README")
+      throw ScriptError(
+        "unknown constant \(name)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "see the constants in the README"
+      )
     }
     let suggestion = closest(to: name, in: known)
     throw ScriptError(
       "undefined variable \(name)", at: place,
-      hint: suggestion.map { "did you mean \($0)?" } ?? "give it a value first, for example `\(name) = socket(AF_INET, SOCK_STREAM, 0)`")
+      hint: suggestion.map { "did you mean \($0)?" }
+        ?? "give it a value first, for example `\(name) = socket(AF_INET, SOCK_STREAM, 0)`")
   }
 
   /// Catches what is certainly wrong before anything runs: a port over 65535, an address literal
@@ -207,11 +219,14 @@ public enum Parser {
         let family = name == "sockaddr_in" ? AF_INET_VALUE : AF_INET6_VALUE
         if !text.isEmpty, SocketAddress.parseHost(text, family: family) == nil {
           let example = name == "sockaddr_in" ? "127.0.0.1" : "::1"
-          throw ScriptError("\"\(text)\" is not a valid \(name == "sockaddr_in" ? "IPv4" : "IPv6") address", at: place, hint: "write a numeric address such as \(example)")
+          throw ScriptError(
+            "\"\(text)\" is not a valid \(name == "sockaddr_in" ? "IPv4" : "IPv6") address", at: place,
+            hint: "write a numeric address such as \(example)")
         }
       }
       if case .integer(let value, let place) = arguments[1], value > 65535 {
-        throw ScriptError("port \(value) is over 65535", at: place, hint: "a port is 16 bits: use htons(1) to htons(65535), or htons(PORT)")
+        throw ScriptError(
+          "port \(value) is over 65535", at: place, hint: "a port is 16 bits: use htons(1) to htons(65535), or htons(PORT)")
       }
     default:
       break
@@ -296,7 +311,8 @@ struct TokenParser {
       try expect("=", "write `name = value`")
     }
     guard current != nil else {
-      throw ScriptError("nothing to run", at: endLocation, hint: "write a call after the actor, such as `socket(AF_INET, SOCK_STREAM, 0)`")
+      throw ScriptError(
+        "nothing to run", at: endLocation, hint: "write a call after the actor, such as `socket(AF_INET, SOCK_STREAM, 0)`")
     }
     let expression = try expr()
     var expectation: Expectation?
@@ -352,7 +368,8 @@ struct TokenParser {
 
   private mutating func expectation(for expression: Expr) throws(ScriptError) -> Expectation {
     guard let first = current else {
-      throw ScriptError("missing expected result after '='", at: endLocation, hint: "write a number, fd, -1 ERRNO, or ? to predict")
+      throw ScriptError(
+        "missing expected result after '='", at: endLocation, hint: "write a number, fd, -1 ERRNO, or ? to predict")
     }
     if isPunctuation("?", at: position) {
       position += 1
@@ -373,7 +390,8 @@ struct TokenParser {
       let name = String(text[first.offset..<sourceEnd]).trimmingSpaces()
       guard let state = TCPState(name: name) else {
         throw ScriptError(
-          "unknown TCP state \(name)", at: first.location, hint: "write one of \(TCPState.allCases.map(\.description).joined(separator: ", "))")
+          "unknown TCP state \(name)", at: first.location,
+          hint: "write one of \(TCPState.allCases.map(\.description).joined(separator: ", "))")
       }
       position = tokens.count
       return .state(state)
@@ -492,7 +510,8 @@ struct TokenParser {
       try expect(")", "close the parenthesis")
       return inner
     default:
-      throw ScriptError("unexpected \(describe(token))", at: token.location, hint: "expected a number, a string, a name or a call")
+      throw ScriptError(
+        "unexpected \(describe(token))", at: token.location, hint: "expected a number, a string, a name or a call")
     }
   }
 }

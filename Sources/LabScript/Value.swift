@@ -37,7 +37,8 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     case .pollSet(let entries): return "[\(entries.map(\.description).joined(separator: ", "))]"
     case .addressList(let list): return "[\(list.map(\.address.description).joined(separator: ", "))]"
     case .addressHints(let family, let socketType, let flags):
-      return "{ai_family=\(SocketConstants.name(Int(family), .family)), ai_socktype=\(socketType == 0 ? "0" : SocketConstants.socketType(Int(socketType))), ai_flags=\(SocketConstants.flags(Int(flags), .addrinfoFlag))}"
+      return
+        "{ai_family=\(SocketConstants.name(Int(family), .family)), ai_socktype=\(socketType == 0 ? "0" : SocketConstants.socketType(Int(socketType))), ai_flags=\(SocketConstants.flags(Int(flags), .addrinfoFlag))}"
     case .null: return "NULL"
     }
   }

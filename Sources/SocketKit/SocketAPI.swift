@@ -62,7 +62,8 @@ public enum SocketAPI {
   /// Creates a socket. The corresponding C function is `socket`.
   public static func socket(domain: Int32, type: Int32, protocol proto: Int32) -> CallRecord {
     let raw = measure { Glibc.socket(domain, type, proto) }
-    let args = "\(SocketConstants.name(Int(domain), .family)), \(SocketConstants.socketType(Int(type))), \(proto == 0 ? "0" : SocketConstants.name(Int(proto), .networkProtocol))"
+    let args =
+      "\(SocketConstants.name(Int(domain), .family)), \(SocketConstants.socketType(Int(type))), \(proto == 0 ? "0" : SocketConstants.name(Int(proto), .networkProtocol))"
     return record("socket", args, raw)
   }
 
@@ -118,7 +119,10 @@ public enum SocketAPI {
     _ = sigpipeIgnored
     let count = min(length, bytes.count)
     let raw = bytes.withUnsafeBytes { buffer in measure { Glibc.send(fd, buffer.baseAddress, count, flags) } }
-    return record("send", "\(fd), \"\(escapeBytes(bytes.prefix(count), limit: 64))\", \(length), \(SocketConstants.flags(Int(flags), .messageFlag))", raw)
+    return record(
+      "send",
+      "\(fd), \"\(escapeBytes(bytes.prefix(count), limit: 64))\", \(length), \(SocketConstants.flags(Int(flags), .messageFlag))",
+      raw)
   }
 
   /// Receives up to `capacity` bytes. The corresponding C function is `recv`.
@@ -132,7 +136,9 @@ public enum SocketAPI {
 
   /// Sends one datagram to `address` (or to the connected peer when nil). The corresponding C
   /// function is `sendto`.
-  public static func sendto(fd: Int32, bytes: [UInt8], length: Int, flags: Int32, address: SocketAddress?, addressLength: Int) -> CallRecord {
+  public static func sendto(
+    fd: Int32, bytes: [UInt8], length: Int, flags: Int32, address: SocketAddress?, addressLength: Int
+  ) -> CallRecord {
     _ = sigpipeIgnored
     let count = min(length, bytes.count)
     let raw = bytes.withUnsafeBytes { buffer in
@@ -144,11 +150,16 @@ public enum SocketAPI {
       return measure { Glibc.sendto(fd, buffer.baseAddress, count, flags, nil, 0) }
     }
     let target = address.map { "\($0), \(addressLength)" } ?? "NULL, 0"
-    return record("sendto", "\(fd), \"\(escapeBytes(bytes.prefix(count), limit: 64))\", \(length), \(SocketConstants.flags(Int(flags), .messageFlag)), \(target)", raw)
+    return record(
+      "sendto",
+      "\(fd), \"\(escapeBytes(bytes.prefix(count), limit: 64))\", \(length), \(SocketConstants.flags(Int(flags), .messageFlag)), \(target)",
+      raw)
   }
 
   /// Receives one datagram and who sent it. The corresponding C function is `recvfrom`.
-  public static func recvfrom(fd: Int32, capacity: Int, flags: Int32, wantSender: Bool) -> (CallRecord, [UInt8], SocketAddress?, Int) {
+  public static func recvfrom(
+    fd: Int32, capacity: Int, flags: Int32, wantSender: Bool
+  ) -> (CallRecord, [UInt8], SocketAddress?, Int) {
     var buffer = [UInt8](repeating: 0, count: max(capacity, 1))
     var storage = sockaddr_storage()
     var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -226,7 +237,8 @@ public enum SocketAPI {
       let size = socklen_t(length ?? MemoryLayout<linger>.size)
       raw = measure { Glibc.setsockopt(fd, level, option, &lingerValue, size) }
     }
-    let args = "\(fd), \(SocketConstants.levelName(Int(level))), \(SocketConstants.optionName(Int(option), level: Int(level))), \(value), \(length ?? value.size)"
+    let args =
+      "\(fd), \(SocketConstants.levelName(Int(level))), \(SocketConstants.optionName(Int(option), level: Int(level))), \(value), \(length ?? value.size)"
     return record("setsockopt", args, raw)
   }
 
@@ -236,13 +248,15 @@ public enum SocketAPI {
     var number: Int32 = 0
     var lingerValue = linger()
     var length = socklen_t(isLinger ? MemoryLayout<linger>.size : MemoryLayout<Int32>.size)
-    let raw = isLinger
+    let raw =
+      isLinger
       ? measure { Glibc.getsockopt(fd, level, option, &lingerValue, &length) }
       : measure { Glibc.getsockopt(fd, level, option, &number, &length) }
     let value: OptionValue? =
       raw.succeeded ? (isLinger ? .linger(onoff: lingerValue.l_onoff, seconds: lingerValue.l_linger) : .int(number)) : nil
     let shown = value.map { "\($0), [\(length)]" } ?? "&optval, &optlen"
-    let args = "\(fd), \(SocketConstants.levelName(Int(level))), \(SocketConstants.optionName(Int(option), level: Int(level))), \(shown)"
+    let args =
+      "\(fd), \(SocketConstants.levelName(Int(level))), \(SocketConstants.optionName(Int(option), level: Int(level))), \(shown)"
     return (record("getsockopt", args, raw), value)
   }
 
@@ -250,7 +264,8 @@ public enum SocketAPI {
   public static func fcntl(fd: Int32, command: Int32, argument: Int32) -> CallRecord {
     let raw = measure { socklab_fcntl(fd, command, argument) }
     let commandName = SocketConstants.name(Int(command), .fcntlCommand)
-    let args = command == F_SETFL ? "\(fd), \(commandName), \(SocketConstants.flags(Int(argument), .fileFlag))" : "\(fd), \(commandName)"
+    let args =
+      command == F_SETFL ? "\(fd), \(commandName), \(SocketConstants.flags(Int(argument), .fileFlag))" : "\(fd), \(commandName)"
     var result = record("fcntl", args, raw)
     if command == F_GETFL, raw.succeeded {
       // Flags read better by name than as a number; the number stays the return value.
@@ -277,7 +292,9 @@ public enum SocketAPI {
     let raw = measure { Glibc.inet_aton(text, &address) }
     let ok = raw.value != 0
     let shown = ok ? "{s_addr=\(hex32(address.s_addr))}" : "&inp"
-    let result = CallRecord(function: "inet_aton", call: "inet_aton(\"\(escapeBytes(Array(text.utf8)))\", \(shown))", result: .int(Int(raw.value)), error: nil, nanoseconds: raw.nanoseconds)
+    let result = CallRecord(
+      function: "inet_aton", call: "inet_aton(\"\(escapeBytes(Array(text.utf8)))\", \(shown))", result: .int(Int(raw.value)),
+      error: nil, nanoseconds: raw.nanoseconds)
     return (result, ok ? address.s_addr : nil)
   }
 
@@ -307,7 +324,10 @@ public enum SocketAPI {
     let raw = buffer.withUnsafeMutableBytes { bytes in measure { Glibc.inet_pton(family, text, bytes.baseAddress) } }
     let bytes = raw.value == 1 ? Array(buffer.prefix(family == AF_INET ? 4 : 16)) : nil
     let shown = bytes.map { "[\($0.map { hexByte($0) }.joined(separator: " "))]" } ?? "&dst"
-    return (record("inet_pton", "\(SocketConstants.name(Int(family), .family)), \"\(escapeBytes(Array(text.utf8)))\", \(shown)", raw), bytes)
+    return (
+      record("inet_pton", "\(SocketConstants.name(Int(family), .family)), \"\(escapeBytes(Array(text.utf8)))\", \(shown)", raw),
+      bytes
+    )
   }
 
   /// Writes address bytes of `family` as text. The corresponding C function is `inet_ntop`.
@@ -328,7 +348,9 @@ public enum SocketAPI {
 
   /// Resolves a numeric host or `localhost` (never a name that would need the network).
   /// The corresponding C function is `getaddrinfo`; its failures are `EAI_*` codes, not errno.
-  public static func getaddrinfo(host: String?, service: String?, family: Int32, socketType: Int32, flags: Int32) -> (CallRecord, [AddressInfo]) {
+  public static func getaddrinfo(
+    host: String?, service: String?, family: Int32, socketType: Int32, flags: Int32
+  ) -> (CallRecord, [AddressInfo]) {
     var hints = addrinfo()
     hints.ai_family = family
     hints.ai_socktype = socketType
@@ -347,15 +369,20 @@ public enum SocketAPI {
           dst.copyMemory(from: UnsafeRawBufferPointer(start: sa, count: Int(entry.pointee.ai_addrlen)))
         }
         if let address = SocketAddress(storage: storage) {
-          results.append(AddressInfo(family: entry.pointee.ai_family, socketType: entry.pointee.ai_socktype, protocolNumber: entry.pointee.ai_protocol, address: address))
+          results.append(
+            AddressInfo(
+              family: entry.pointee.ai_family, socketType: entry.pointee.ai_socktype, protocolNumber: entry.pointee.ai_protocol,
+              address: address))
         }
       }
       cursor = entry.pointee.ai_next
     }
     if list != nil { freeaddrinfo(list) }
-    let error = status == 0 ? nil : SystemError(code: status, name: gaiErrorName(status), message: String(cString: gai_strerror(status)))
+    let error =
+      status == 0 ? nil : SystemError(code: status, name: gaiErrorName(status), message: String(cString: gai_strerror(status)))
     let quoted: (String?) -> String = { $0.map { "\"\(escapeBytes(Array($0.utf8)))\"" } ?? "NULL" }
-    let hintText = "{ai_family=\(SocketConstants.name(Int(family), .family)), ai_socktype=\(socketType == 0 ? "0" : SocketConstants.socketType(Int(socketType))), ai_flags=\(SocketConstants.flags(Int(hints.ai_flags), .addrinfoFlag))}"
+    let hintText =
+      "{ai_family=\(SocketConstants.name(Int(family), .family)), ai_socktype=\(socketType == 0 ? "0" : SocketConstants.socketType(Int(socketType))), ai_flags=\(SocketConstants.flags(Int(hints.ai_flags), .addrinfoFlag))}"
     let listText = status == 0 ? "[\(results.map { $0.address.description }.joined(separator: ", "))]" : "&res"
     return (
       CallRecord(

@@ -181,7 +181,9 @@ public enum SocketAddress: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .ipv4:
       return [
-        Field(name: "sin_family", offset: 0, bytes: slice(0, 2), meaning: "\(SocketConstants.name(Int(family), .family)) (\(family)), host order"),
+        Field(
+          name: "sin_family", offset: 0, bytes: slice(0, 2),
+          meaning: "\(SocketConstants.name(Int(family), .family)) (\(family)), host order"),
         Field(name: "sin_port", offset: 2, bytes: slice(2, 2), meaning: portMeaning),
         Field(name: "sin_addr", offset: 4, bytes: slice(4, 4), meaning: host),
         Field(name: "sin_zero", offset: 8, bytes: slice(8, 8), meaning: "padding, must be zero"),

@@ -47,7 +47,8 @@ struct RunCommand: ParsableCommand {
     let session = LabSession(configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
     defer { session.close() }
     if !json {
-      print("# \(file): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
+      print(
+        "# \(file): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
     }
     let report = ScriptRunner().run(script, in: session) { entry in
       if !json { print(entry.text) }
@@ -56,7 +57,8 @@ struct RunCommand: ParsableCommand {
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      let document = JSONTranscript(file: file, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries)
+      let document = JSONTranscript(
+        file: file, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries)
       print(String(decoding: try encoder.encode(document), as: UTF8.self))
     } else {
       print(summary(report))
@@ -66,7 +68,8 @@ struct RunCommand: ParsableCommand {
 
   private func summary(_ report: RunReport) -> String {
     let checked = report.entries.filter { $0.status == .held || $0.status == .failed }.count
-    let predictions = report.predictions == 0 ? "" : ", \(report.predictions) prediction point\(report.predictions == 1 ? "" : "s") recorded"
+    let predictions =
+      report.predictions == 0 ? "" : ", \(report.predictions) prediction point\(report.predictions == 1 ? "" : "s") recorded"
     if report.passed { return "# ok: \(checked) expectation\(checked == 1 ? "" : "s") held\(predictions)" }
     return "# FAILED: \(report.failures) problem\(report.failures == 1 ? "" : "s")\(predictions)"
   }

@@ -142,10 +142,10 @@ struct ParserTests {
 
   @Test func everyLineIsReportedForTheLinter() {
     let (_, errors) = Parser.parseCollectingErrors("bnid(1)\nlisten(1)\nclose(1) = 0", file: "x.lab")
-    #expect(errors.map(\.description) == [
-      "x.lab:1:1: unknown call bnid() — did you mean bind?",
-      "x.lab:2:1: listen() takes 2 arguments, not 1 — write it as listen(fd, backlog)",
-    ])
+    #expect(
+      errors.map(\.description) == [
+        "x.lab:1:1: unknown call bnid() — did you mean bind?",
+        "x.lab:2:1: listen() takes 2 arguments, not 1 — write it as listen(fd, backlog)",
+      ])
   }
 }
-

@@ -147,4 +147,3 @@ enum Connected {
     """
   static let lines = 7
 }
-

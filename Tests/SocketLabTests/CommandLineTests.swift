@@ -48,7 +48,9 @@ struct Socklab {
     try errors.close()
     let out = try Data(contentsOf: outputURL)
     let err = try Data(contentsOf: errorURL)
-    return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    return Result(
+      status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+      errors: String(decoding: err, as: UTF8.self))
   }
 
   /// Writes `text` to a new temporary file and returns its path.
@@ -97,7 +99,9 @@ extension Live {
         """)
       let result = try Socklab.run(["run", path])
       #expect(result.status == 1)
-      #expect(result.output.contains("= -1 ECONNREFUSED (Connection refused)\n    FAILED (line 3): expected 0, got -1 ECONNREFUSED (Connection refused)"))
+      #expect(
+        result.output.contains(
+          "= -1 ECONNREFUSED (Connection refused)\n    FAILED (line 3): expected 0, got -1 ECONNREFUSED (Connection refused)"))
     }
 
     @Test func aScriptThatDoesNotParseExitsTwoWithItsPlace() throws {

@@ -26,7 +26,9 @@ func entry(_ report: RunReport, line: Int) -> TranscriptEntry? {
 }
 
 /// Runs a script whose line `line` must fail with `errno`, and checks that it did.
-func expectErrno(_ errno: String, atLine line: Int, in text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+func expectErrno(
+  _ errno: String, atLine line: Int, in text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation
+) throws {
   let report = try run(text)
   #expect(report.failures == 0, transcript(report), sourceLocation: sourceLocation)
   #expect(entry(report, line: line)?.errno == errno, transcript(report), sourceLocation: sourceLocation)

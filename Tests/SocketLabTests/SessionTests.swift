@@ -38,8 +38,10 @@ extension Live {
 
       let events = session.log.events
       let blockedAt = try #require(events.firstIndex { if case .blocked = $0.kind { return true } else { return false } })
-      let connectStarted = try #require(events.firstIndex { $0.ticket == connect && { if case .started = $0.kind { return true } else { return false } }($0) })
-      let acceptFinished = try #require(events.firstIndex { $0.ticket == accept && { if case .finished = $0.kind { return true } else { return false } }($0) })
+      let connectStarted = try #require(
+        events.firstIndex { $0.ticket == connect && { if case .started = $0.kind { return true } else { return false } }($0) })
+      let acceptFinished = try #require(
+        events.firstIndex { $0.ticket == accept && { if case .finished = $0.kind { return true } else { return false } }($0) })
       #expect(blockedAt < connectStarted)
       #expect(connectStarted < acceptFinished)
       guard case .finished(_, let outcome) = events[acceptFinished].kind else { return }
@@ -131,7 +133,9 @@ extension Live {
         """)
       let report = runner.run(script, in: session)
       #expect(report.failures == 1)
-      #expect(report.entries.contains { $0.text == "FAILED: server still blocked in accept() at the end of the script (line 5)" }, transcript(report))
+      #expect(
+        report.entries.contains { $0.text == "FAILED: server still blocked in accept() at the end of the script (line 5)" },
+        transcript(report))
       let port = session.port
       let open = session.environment.openDescriptors
       session.close()

@@ -85,7 +85,11 @@ struct LinuxKernelInspector: KernelInspector {
     return found
   }
 
-  private static func address(family: Int32, bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8), port: UInt16) -> SocketAddress {
+  private static func address(
+    family: Int32,
+    bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8),
+    port: UInt16
+  ) -> SocketAddress {
     let array = withUnsafeBytes(of: bytes) { Array($0) }
     if family == AF_INET {
       let sAddr = array.withUnsafeBytes { $0.load(as: UInt32.self) }
