@@ -16,19 +16,20 @@ let package = Package(
     .target(name: "CShims"),
     .target(name: "SocketKit", dependencies: ["CShims"]),
     .target(name: "LabScript", dependencies: ["SocketKit"]),
-    .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript"]),
+    .target(name: "Lessons", dependencies: ["LabScript"]),
+    .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
     .executableTarget(
       name: "socklab",
       dependencies: [
-        "SocketKit", "LabScript", "LabEngine",
+        "SocketKit", "LabScript", "Lessons", "LabEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     // Pure tests: the call language's parser and C rendering. No sockets, so they run in parallel.
-    .testTarget(name: "LabScriptTests", dependencies: ["LabScript"]),
+    .testTarget(name: "LabScriptTests", dependencies: ["LabScript", "Lessons"]),
     // Everything that opens real sockets or runs the real binary, in one serialized suite tree so
     // that descriptor numbers one test closes are not reused by another test mid-check.
-    .testTarget(name: "SocketLabTests", dependencies: ["SocketKit", "LabScript", "LabEngine", "socklab"]),
+    .testTarget(name: "SocketLabTests", dependencies: ["SocketKit", "LabScript", "Lessons", "LabEngine", "socklab"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -42,7 +42,9 @@ public struct Evaluator: Sendable {
   // MARK: - Statements
 
   public func run(_ statement: Statement) throws(ScriptError) -> StepOutcome {
-    var context = CallContext(evaluator: self, expectation: statement.expectation)
+    // A kernel query waits for the state it expects; at a prediction point, for the lesson's answer.
+    let awaited = statement.expectation == .prediction ? statement.answer : statement.expectation
+    var context = CallContext(evaluator: self, expectation: awaited)
     let (record, value) = try context.evaluateTop(statement.expression)
     if let target = statement.target {
       try assign(value, to: target, from: statement.expression)
@@ -54,6 +56,15 @@ public struct Evaluator: Sendable {
   private func judge(_ statement: Statement, record: CallRecord?, value: Value) throws(ScriptError) -> Verdict {
     let actual = record?.resultText ?? value.description
     guard let expectation = statement.expectation else { return .unchecked }
+    if expectation == .prediction, let answer = statement.answer {
+      var checked = statement
+      checked.expectation = answer
+      checked.answer = nil
+      if case .failed(let expected, _) = try judge(checked, record: record, value: value) {
+        return .failed(expected: "\(expected) (the lesson's answer)", actual: actual)
+      }
+      return .predicted(actual: actual)
+    }
     let returned = record?.result.intValue ?? { if case .int(let v) = value { return v } else { return nil } }()
     switch expectation {
     case .prediction:

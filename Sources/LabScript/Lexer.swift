@@ -134,7 +134,8 @@ struct Lexer {
 }
 
 extension String {
-  func trimmingSpaces() -> String {
+  /// The text without leading and trailing blanks (spaces, tabs, carriage returns).
+  public func trimmingSpaces() -> String {
     var s = Substring(self)
     while let first = s.first, first == " " || first == "\t" || first == "\r" { s = s.dropFirst() }
     while let last = s.last, last == " " || last == "\t" || last == "\r" { s = s.dropLast() }

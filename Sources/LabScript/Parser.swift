@@ -62,6 +62,28 @@ public enum Parser {
     return result
   }
 
+  /// Parses the answer a lesson gives for a prediction point, in the form of an expectation
+  /// (`12`, `-1 ECONNREFUSED`, `LISTEN`, `"127.0.0.1"`), as if written after the statement's `=`.
+  public static func parseAnswer(_ text: String, for statement: Statement, line: Int, column: Int, known: Set<String>)
+    throws(ScriptError) -> Expectation
+  {
+    let padding = String(repeating: " ", count: max(0, column - 1))
+    let tokens = try Lexer(padding + text, line: line).tokens().filter {
+      if case .comment = $0.kind { return false } else { return true }
+    }
+    let place = tokens.first?.location ?? SourceLocation(line: line, column: column)
+    guard !tokens.isEmpty else {
+      throw ScriptError("the answer is empty", at: place, hint: "write the result the line returns, such as 6 or -1 EAGAIN")
+    }
+    var parser = TokenParser(tokens: tokens, text: Array(padding + text), line: line, sourceEnd: padding.count + text.count)
+    let answer = try parser.answer(for: statement.expression)
+    try checkExpectation(answer, of: statement.expression, at: place, known: known)
+    if answer == .prediction {
+      throw ScriptError("the answer cannot itself be ?", at: place, hint: "write the result the line returns")
+    }
+    return answer
+  }
+
   // MARK: - Checking names
 
   private static func check(_ statement: Statement, known: Set<String>, defines: inout [String]) throws(ScriptError) {
@@ -329,7 +351,7 @@ struct TokenParser {
     let source = Self.normalisedSource(text[tokens[actor == nil ? 0 : 2].offset..<sourceEnd])
     return Statement(
       actor: actor, target: target, expression: expression, expectation: expectation, expectationLocation: expectationLocation,
-      comment: comment, location: start, source: source, defines: [])
+      comment: comment, location: start, source: source, defines: [], answer: nil)
   }
 
   /// The line without its actor prefix and comment, with runs of blanks outside strings
@@ -364,6 +386,15 @@ struct TokenParser {
     index += 1
     while isPunctuation(".", at: index), identifier(at: index + 1) != nil { index += 2 }
     return isPunctuation("=", at: index)
+  }
+
+  /// An expectation standing alone (a lesson's answer), with nothing allowed after it.
+  mutating func answer(for expression: Expr) throws(ScriptError) -> Expectation {
+    let result = try expectation(for: expression)
+    if let extra = current {
+      throw ScriptError("unexpected \(describe(extra)) in the answer", at: extra.location, hint: "write just the result, such as 6 or -1 EAGAIN")
+    }
+    return result
   }
 
   private mutating func expectation(for expression: Expr) throws(ScriptError) -> Expectation {

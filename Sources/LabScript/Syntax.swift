@@ -77,6 +77,9 @@ public struct Statement: Sendable, Hashable {
   public var source: String
   /// Variables this line brings into being (its target and any out-parameters).
   public var defines: [String]
+  /// For a prediction point (`= ?`) in a lesson: the answer the lesson gives. Replays check it,
+  /// so a lesson cannot teach a wrong answer.
+  public var answer: Expectation?
 
   /// The name of the actor that runs the line, `main` when the script has no actors.
   public var actorName: String { actor ?? Script.defaultActor }

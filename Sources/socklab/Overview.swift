@@ -7,8 +7,11 @@ enum Overview {
     return values, errno names, TCP states, bytes waiting in queues.
 
     Commands:
+      socklab run LESSON      replay a lesson (a file or an id such as tcp-conversation)
       socklab run FILE        run a script of call lines headless and print the transcript
       socklab run FILE --json the same transcript as JSON, for programs
+      socklab lint [PATH]     check lesson files and say where each problem is
+      socklab progress        how far you are in each lesson (--reset to start over)
       socklab help run        every option of a command
 
     Try one of the example scripts:

@@ -2,19 +2,23 @@ import ArgumentParser
 import FoundationEssentials
 import LabEngine
 import LabScript
+import Lessons
 
 struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
-    abstract: "Run a script of call lines against the real kernel and print the transcript.",
+    abstract: "Run a lesson or a script of call lines against the real kernel and print the transcript.",
     discussion: """
+      TARGET is a script file (call lines), a lesson file (.md), or a lesson id such as
+      tcp-conversation. In a lesson, the answers to prediction points are checked too.
+
       Exit status: 0 when every expectation held, 1 when one failed (or a call was still blocked
-      at the end), 2 when the script could not be read or parsed.
+      at the end), 2 when the script or lesson could not be read or parsed.
       """
   )
 
-  @Argument(help: "The script to run (a file of call lines).")
-  var file: String
+  @Argument(help: "A script file, a lesson file, or a lesson id.")
+  var target: String
 
   @Flag(help: "Print the transcript as JSON.")
   var json = false
@@ -25,45 +29,78 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
   var allowRemote = false
 
+  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
+  var lessons: String?
+
   func validate() throws {
     if port == 0 { throw ValidationError("--port needs a port from 1 to 65535 (leave it out and the lab picks a free one)") }
   }
 
   func run() throws {
-    let text: String
-    do {
-      text = try TextFile.read(file)
-    } catch {
-      printError("socklab: cannot read \(file): \(error)")
-      throw ExitCode(2)
-    }
-    let script: Script
-    do {
-      script = try Parser.parse(text, file: file)
-    } catch {
-      printError(error.description)
-      throw ExitCode(2)
-    }
+    let (script, steps) = try load()
     let session = LabSession(configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
     defer { session.close() }
     if !json {
-      print(
-        "# \(file): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
+      print("# \(target): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
     }
+    var nextStep = 0
     let report = ScriptRunner().run(script, in: session) { entry in
-      if !json { print(entry.text) }
+      guard !json else { return }
+      while nextStep < steps.count, let line = entry.line, line >= steps[nextStep].line {
+        print("## \(steps[nextStep].title)")
+        nextStep += 1
+      }
+      print(entry.text)
     }
     session.close()
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       let document = JSONTranscript(
-        file: file, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries)
+        file: script.file ?? target, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries)
       print(String(decoding: try encoder.encode(document), as: UTF8.self))
     } else {
       print(summary(report))
     }
     if !report.passed { throw ExitCode(1) }
+  }
+
+  /// The script to run and, for a lesson, its steps (to print their headings).
+  private func load() throws -> (Script, [Step]) {
+    let isLesson = target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/"))
+    if isLesson {
+      let library: LessonLibrary
+      do {
+        library = try LessonLibrary.load(Files.exists(target) ? target : lessons ?? LessonLibrary.defaultFolder())
+      } catch {
+        printError("socklab: \(error)")
+        throw ExitCode(2)
+      }
+      guard let lesson = Files.exists(target) ? library.lessons.first : library.lesson(named: target) else {
+        let known = library.lessons.map(\.id).joined(separator: ", ")
+        printError("socklab: no lesson or file named \(target) (lessons in \(library.folder): \(known))")
+        throw ExitCode(2)
+      }
+      let problems = library.problems.filter { $0.file == lesson.file }
+      if !problems.isEmpty {
+        for problem in problems { printError(problem.description) }
+        throw ExitCode(2)
+      }
+      return (lesson.script, lesson.steps)
+    }
+    let text: String
+    do {
+      text = try Files.read(target)
+    } catch {
+      printError("socklab: \(error)")
+      throw ExitCode(2)
+    }
+    do {
+      return (try Parser.parse(text, file: target), [])
+    } catch {
+      printError(error.description)
+      throw ExitCode(2)
+    }
   }
 
   private func summary(_ report: RunReport) -> String {

@@ -1,0 +1,63 @@
+import LabScript
+
+/// A lesson: its front matter and its steps, as written in one Markdown file of `Lessons/`.
+public struct Lesson: Sendable, Equatable {
+  public var id: String
+  public var title: String
+  public var summary: String
+  public var level: Level
+  public var actors: [String]
+  public var prerequisites: [String]
+  /// The estimated time, in minutes.
+  public var minutes: Int
+  /// The order in the curriculum, from the file name's number (`01-…`).
+  public var number: Int
+  /// The file the lesson came from.
+  public var file: String
+  /// Prose before the first step, shown when the lesson opens.
+  public var introduction: String
+  public var steps: [Step]
+
+  public enum Level: String, Sendable, CaseIterable {
+    case beginner, intermediate, advanced
+  }
+
+  /// Every call line of the lesson, in order: what a replay runs.
+  public var script: Script {
+    Script(statements: steps.flatMap(\.statements), file: file)
+  }
+
+  /// The step a line of the lesson file belongs to.
+  public func stepIndex(containingLine line: Int) -> Int? {
+    steps.lastIndex { $0.line <= line }
+  }
+}
+
+/// One step: a heading, prose, the call lines it runs, and the notes that go with them.
+public struct Step: Sendable, Equatable {
+  public var title: String
+  /// The step's prose, in the Markdown subset the player renders.
+  public var prose: String
+  public var statements: [Statement]
+  public var hint: String?
+  public var prediction: Prediction?
+  /// Why each errno the step produces happens, and how to fix it, by errno name.
+  public var whys: [String: String]
+  /// What the same step is in OpenSSL's BIO API and in the kernel.
+  public var layers: String?
+  /// Where BSD, macOS or Windows behave differently.
+  public var elsewhere: String?
+  /// The line of the step's heading in the lesson file.
+  public var line: Int
+}
+
+/// A prediction point: the question asked before a `= ?` line runs, the lesson's answer, and
+/// the explanation shown after.
+public struct Prediction: Sendable, Equatable {
+  public var question: String
+  /// The answer as written (`12`, `-1 ECONNREFUSED`); the statement holds it parsed.
+  public var answer: String
+  public var explanation: String
+  /// Which of the step's statements is the prediction point.
+  public var statementIndex: Int
+}

@@ -1,0 +1,184 @@
+import FoundationEssentials
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A learner's progress through the lessons.
+public struct Progress: Sendable, Codable, Equatable {
+  public var version = 1
+  /// The lesson the learner opened last, so the picker can start there.
+  public var lastLesson: String?
+  public var lessons: [String: LessonProgress] = [:]
+
+  public init() {}
+}
+
+public struct LessonProgress: Sendable, Codable, Equatable {
+  /// Seconds since 1970 when the lesson was first opened.
+  public var started: Double
+  /// When the last step was reached; nil while the lesson is unfinished.
+  public var completed: Double?
+  /// The step reached (0 is the first step).
+  public var step: Int
+  public var predictions: [PredictionRecord]
+
+  public init(started: Double, completed: Double? = nil, step: Int = 0, predictions: [PredictionRecord] = []) {
+    self.started = started
+    self.completed = completed
+    self.step = step
+    self.predictions = predictions
+  }
+}
+
+/// One prediction the learner made: what they guessed, what the kernel said, and whether it matched.
+public struct PredictionRecord: Sendable, Codable, Equatable {
+  public var step: Int
+  public var line: Int
+  public var guess: String
+  public var actual: String
+  public var right: Bool
+  public var at: Double
+
+  public init(step: Int, line: Int, guess: String, actual: String, right: Bool, at: Double) {
+    self.step = step
+    self.line = line
+    self.guess = guess
+    self.actual = actual
+    self.right = right
+    self.at = at
+  }
+}
+
+/// Reads and writes the progress file. Writes are atomic (a new file renamed over the old), so a
+/// crash mid-write never loses what was saved before; a file that cannot be read is moved aside
+/// with a timestamp and reported, never silently thrown away.
+public struct ProgressStore: Sendable {
+  public var path: String
+
+  public init(path: String) {
+    self.path = path
+  }
+
+  /// `$XDG_STATE_HOME/socklab/progress.json`, or `~/.local/state/socklab/progress.json`.
+  public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/socklab/progress.json" }
+    let home = environment["HOME"] ?? "."
+    return home + "/.local/state/socklab/progress.json"
+  }
+
+  /// What loading found besides the progress itself.
+  public enum LoadNote: Sendable, Equatable {
+    /// The file could not be read as progress and was moved to `movedTo`.
+    case unreadable(reason: String, movedTo: String)
+  }
+
+  /// The saved progress (empty when there is none yet), and a note if the file was unreadable.
+  public func load() -> (Progress, LoadNote?) {
+    guard Files.exists(path) else { return (Progress(), nil) }
+    let text: String
+    do {
+      text = try Files.read(path)
+    } catch {
+      return (Progress(), moveAside(reason: error.reason))
+    }
+    do {
+      let progress = try JSONDecoder().decode(Progress.self, from: Data(text.utf8))
+      return (progress, nil)
+    } catch {
+      return (Progress(), moveAside(reason: "it is not valid progress JSON"))
+    }
+  }
+
+  private func moveAside(reason: String) -> LoadNote {
+    let aside = "\(path).unreadable-\(Self.timestamp())"
+    rename(path, aside)
+    return .unreadable(reason: reason, movedTo: aside)
+  }
+
+  /// Writes `progress` atomically: to a temporary file beside the real one, flushed to disk, then
+  /// renamed over it.
+  public func save(_ progress: Progress) throws(ProgressError) {
+    try makeDirectories(Files.directory(of: path))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    guard let data = try? encoder.encode(progress) else { throw ProgressError(message: "could not encode the progress") }
+    let temporary = "\(path).tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw ProgressError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+    let bytes = Array(data)
+    var written = 0
+    while written < bytes.count {
+      let count = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if count < 0 {
+        if errno == EINTR { continue }
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        unlink(temporary)
+        throw ProgressError(message: "cannot write \(temporary): \(reason)")
+      }
+      written += count
+    }
+    fsync(fd)
+    close(fd)
+    guard rename(temporary, path) == 0 else {
+      let reason = String(cString: strerror(errno))
+      unlink(temporary)
+      throw ProgressError(message: "cannot replace \(path): \(reason)")
+    }
+  }
+
+  /// Removes the progress file (after the caller has confirmed).
+  public func reset() throws(ProgressError) {
+    if Files.exists(path), unlink(path) != 0 {
+      throw ProgressError(message: "cannot remove \(path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  private func makeDirectories(_ directory: String) throws(ProgressError) {
+    if Files.isDirectory(directory) { return }
+    try makeDirectories(Files.directory(of: directory))
+    if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+      throw ProgressError(message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// `20261122T041530Z`
+  static func timestamp() -> String {
+    var now = time(nil)
+    var parts = tm()
+    gmtime_r(&now, &parts)
+    func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
+  }
+}
+
+public struct ProgressError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+extension Progress {
+  /// Records that the learner reached `step` of `lesson` (of `stepCount` steps).
+  public mutating func reached(step: Int, of lesson: String, stepCount: Int, now: Double) {
+    var entry = lessons[lesson] ?? LessonProgress(started: now)
+    entry.step = max(entry.step, step)
+    if step >= stepCount - 1, entry.completed == nil { entry.completed = now }
+    lessons[lesson] = entry
+    lastLesson = lesson
+  }
+
+  /// Records a prediction the learner made.
+  public mutating func predicted(_ record: PredictionRecord, in lesson: String, now: Double) {
+    var entry = lessons[lesson] ?? LessonProgress(started: now)
+    entry.predictions.append(record)
+    lessons[lesson] = entry
+  }
+
+  /// `not started`, `step 3 of 9`, `done`.
+  public func status(of lesson: String, stepCount: Int) -> String {
+    guard let entry = lessons[lesson] else { return "not started" }
+    if entry.completed != nil { return "done" }
+    return "step \(entry.step + 1) of \(stepCount)"
+  }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import FoundationEssentials
+import Lessons
+
+struct ProgressCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "progress",
+    abstract: "Show how far you are in each lesson, or start over with --reset.",
+    discussion: "Progress is kept in $XDG_STATE_HOME/socklab/progress.json (by default ~/.local/state/socklab/progress.json)."
+  )
+
+  @Flag(help: "Erase all progress, after asking.")
+  var reset = false
+
+  @Flag(help: "With --reset: do not ask.")
+  var yes = false
+
+  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
+  var lessons: String?
+
+  func run() throws {
+    let store = ProgressStore(path: ProgressStore.defaultPath())
+    let (progress, note) = store.load()
+    if case .unreadable(let reason, let aside)? = note {
+      printError("socklab: the progress file could not be read (\(reason)); it was kept as \(aside) and progress starts afresh")
+    }
+    if reset {
+      try confirmAndReset(store, progress)
+      return
+    }
+    let library = try? LessonLibrary.load(lessons ?? LessonLibrary.defaultFolder())
+    print("Progress (\(store.path)):")
+    for lesson in library?.lessons ?? [] {
+      let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
+      let predictions = progress.lessons[lesson.id]?.predictions ?? []
+      let right = predictions.filter(\.right).count
+      let guessed = predictions.isEmpty ? "" : ", predictions \(right)/\(predictions.count) right"
+      let marker = progress.lastLesson == lesson.id ? " (last opened)" : ""
+      print("  \(lesson.number). \(lesson.title): \(status)\(guessed)\(marker)")
+    }
+    let unknown = progress.lessons.keys.filter { id in !(library?.lessons.contains { $0.id == id } ?? false) }
+    for id in unknown.sorted() { print("  \(id): \(progress.status(of: id, stepCount: 0)) (not in this lesson folder)") }
+  }
+
+  private func confirmAndReset(_ store: ProgressStore, _ progress: Progress) throws {
+    if !yes {
+      guard standardInputIsTerminal else {
+        printError("socklab: not resetting without confirmation; run `socklab progress --reset --yes` to erase progress")
+        throw ExitCode(1)
+      }
+      print("Erase progress for \(progress.lessons.count) lesson\(progress.lessons.count == 1 ? "" : "s")? Type yes to confirm: ", terminator: "")
+      guard readAnswer()?.trimmingSpaces().lowercased() == "yes" else {
+        print("Nothing erased.")
+        return
+      }
+    }
+    do {
+      try store.reset()
+    } catch {
+      printError("socklab: \(error)")
+      throw ExitCode(1)
+    }
+    print("Progress erased.")
+  }
+}
