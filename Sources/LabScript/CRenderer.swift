@@ -93,7 +93,8 @@ public struct CRenderer: Sendable {
       switch name {
       case "inet_addr", "htonl", "ntohl": return "in_addr_t"
       case "htons", "ntohs": return "uint16_t"
-      case "inet_ntoa", "inet_ntop": return "const char *"
+      case "inet_ntoa": return "char *"
+      case "inet_ntop": return "const char *"
       case "strlen": return "size_t"
       case "send", "recv", "sendto", "recvfrom": return "ssize_t"
       default: return "int"

@@ -4,12 +4,15 @@ import SocketKit
 struct CallContext {
   let evaluator: Evaluator
   let expectation: Expectation?
+  /// Who runs the statement: per-thread state such as inet_ntoa's buffer is per actor.
+  let actor: String
   /// Something to say beside the result (how long a state took to arrive).
   var note: String?
 
-  init(evaluator: Evaluator, expectation: Expectation?) {
+  init(evaluator: Evaluator, expectation: Expectation?, actor: String) {
     self.evaluator = evaluator
     self.expectation = expectation
+    self.actor = actor
   }
 
   private var environment: Environment { evaluator.environment }
@@ -17,6 +20,11 @@ struct CallContext {
 
   /// Evaluates the statement's expression and returns the record of its call, if it is one.
   mutating func evaluateTop(_ expr: Expr) throws(ScriptError) -> (CallRecord?, Value) {
+    if case .call("inet_ntoa", let arguments, let place) = expr {
+      // The result points into the actor's static buffer; a variable keeps the pointer, not a copy.
+      let (record, _) = try call("inet_ntoa", arguments, at: place)
+      return (record, .sharedBuffer("inet_ntoa@\(actor)"))
+    }
     if case .call(let name, let arguments, let place) = expr {
       return try call(name, arguments, at: place)
     }
@@ -32,7 +40,10 @@ struct CallContext {
     case .string(let bytes, _):
       return .string(bytes)
     case .name(let name, let place):
-      if let variable = environment.variable(name) { return variable.value }
+      if let variable = environment.variable(name) {
+        if case .sharedBuffer(let key) = variable.value { return .string(environment.sharedBuffer(key)) }
+        return variable.value
+      }
       if name == "NULL" { return .null }
       if let constant = SocketConstants.named(name) { return .int(constant.value) }
       throw ScriptError("undefined variable \(name)", at: place, hint: "give it a value first")
@@ -191,6 +202,18 @@ struct CallContext {
       throw ScriptError(
         "\(name)() takes \(spec.arities.sorted().map(String.init).joined(separator: " or ")) arguments", at: place,
         hint: spec.signature)
+    }
+    if name == "value" {
+      // Not a C call, but shown like one so the transcript says what was checked.
+      let value = try evaluate(a[0])
+      let result: ReturnValue
+      switch value {
+      case .int(let n): result = .int(n)
+      case .string(let bytes): result = .string(String(decoding: bytes, as: UTF8.self))
+      default: result = .symbol(value.description)
+      }
+      let record = CallRecord(function: name, call: "value(\(CRenderer().expression(a[0])))", result: result, error: nil, nanoseconds: 0)
+      return (record, value)
     }
     switch spec.kind {
     case .builder: return (nil, try build(name, a, at: place))
@@ -366,13 +389,16 @@ struct CallContext {
     case "inet_addr":
       return SocketAPI.inet_addr(try text(a[0]))
     case "inet_ntoa":
+      let record: CallRecord
       switch try evaluate(a[0]) {
-      case .inAddr(let sAddr): return SocketAPI.inet_ntoa(sAddr)
-      case .int(let n): return SocketAPI.inet_ntoa(UInt32(truncatingIfNeeded: n))
+      case .inAddr(let sAddr): record = SocketAPI.inet_ntoa(sAddr)
+      case .int(let n): record = SocketAPI.inet_ntoa(UInt32(truncatingIfNeeded: n))
       case let other:
         throw ScriptError(
           "inet_ntoa() needs a struct in_addr, not \(other.kindName)", at: a[0].location, hint: "pass addr.sin_addr")
       }
+      if case .string(let text?) = record.result { environment.setSharedBuffer("inet_ntoa@\(actor)", Array(text.utf8)) }
+      return record
     case "inet_pton":
       let family = try int32(a[0])
       let (record, parsed) = SocketAPI.inet_pton(family: family, text: try text(a[1]))
@@ -505,8 +531,6 @@ struct CallContext {
         entries += more
       }
       return .pollSet(entries)
-    case "value":
-      return try evaluate(a[0])
     case "in_addr":
       return .inAddr(a.isEmpty ? 0 : UInt32(truncatingIfNeeded: try integer(a[0])))
     case "addrinfo":

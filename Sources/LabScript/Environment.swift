@@ -22,6 +22,7 @@ public final class Environment: Sendable {
     var endpoints: [Int32: Endpoints] = [:]
     var closedDescriptors: Set<Int32> = []
     var usedPorts: Set<UInt16> = []
+    var sharedBuffers: [String: [UInt8]] = [:]
   }
 
   private let state = Mutex(State())
@@ -45,6 +46,13 @@ public final class Environment: Sendable {
 
   /// All variables by name, for display.
   public var variables: [String: Variable] { state.withLock { $0.variables } }
+
+  /// What a static buffer (such as inet_ntoa's for one actor) holds now.
+  public func sharedBuffer(_ key: String) -> [UInt8] { state.withLock { $0.sharedBuffers[key] ?? [] } }
+
+  public func setSharedBuffer(_ key: String, _ bytes: [UInt8]) {
+    state.withLock { $0.sharedBuffers[key] = bytes }
+  }
 
   // MARK: - Descriptors
 

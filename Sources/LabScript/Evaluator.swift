@@ -44,7 +44,7 @@ public struct Evaluator: Sendable {
   public func run(_ statement: Statement) throws(ScriptError) -> StepOutcome {
     // A kernel query waits for the state it expects; at a prediction point, for the lesson's answer.
     let awaited = statement.expectation == .prediction ? statement.answer : statement.expectation
-    var context = CallContext(evaluator: self, expectation: awaited)
+    var context = CallContext(evaluator: self, expectation: awaited, actor: statement.actorName)
     let (record, value) = try context.evaluateTop(statement.expression)
     if let target = statement.target {
       try assign(value, to: target, from: statement.expression)
@@ -77,7 +77,7 @@ public struct Evaluator: Sendable {
     case .state(let state):
       return actual == state.description ? .held : .failed(expected: state.description, actual: actual)
     case .value(let expr):
-      var context = CallContext(evaluator: self, expectation: nil)
+      var context = CallContext(evaluator: self, expectation: nil, actor: statement.actorName)
       let expected = try context.evaluate(expr)
       switch (expected, record?.result) {
       case (.int(let e), .int(let r)?):
@@ -144,6 +144,7 @@ public struct Evaluator: Sendable {
     case .pollSet(let entries): return entries.count == 1 ? "struct pollfd" : "struct pollfd[]"
     case .addressList: return "struct addrinfo *"
     case .addressHints: return "struct addrinfo"
+    case .sharedBuffer: return "char *"
     case .null: return "void *"
     }
   }

@@ -20,6 +20,10 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
   case addressList([AddressInfo])
   /// A `struct addrinfo` used as hints: only family, socket type and flags are set.
   case addressHints(family: Int32, socketType: Int32, flags: Int32)
+  /// A `char *` into a static buffer that every call of a function overwrites (`inet_ntoa`'s,
+  /// one per thread in glibc): reading it gives what the buffer holds now, not what it held when
+  /// the pointer was returned.
+  case sharedBuffer(String)
   /// `NULL`
   case null
 
@@ -39,6 +43,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     case .addressHints(let family, let socketType, let flags):
       return
         "{ai_family=\(SocketConstants.name(Int(family), .family)), ai_socktype=\(socketType == 0 ? "0" : SocketConstants.socketType(Int(socketType))), ai_flags=\(SocketConstants.flags(Int(flags), .addrinfoFlag))}"
+    case .sharedBuffer(let key): return "pointer to \(key)'s static buffer"
     case .null: return "NULL"
     }
   }
@@ -56,6 +61,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     case .pollSet: return "a struct pollfd"
     case .addressList: return "an addrinfo list"
     case .addressHints: return "a struct addrinfo"
+    case .sharedBuffer: return "a pointer to a static buffer"
     case .null: return "NULL"
     }
   }
