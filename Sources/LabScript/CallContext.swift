@@ -212,7 +212,8 @@ struct CallContext {
       case .string(let bytes): result = .string(String(decoding: bytes, as: UTF8.self))
       default: result = .symbol(value.description)
       }
-      let record = CallRecord(function: name, call: "value(\(CRenderer().expression(a[0])))", result: result, error: nil, nanoseconds: 0)
+      let record = CallRecord(
+        function: name, call: "value(\(CRenderer().expression(a[0])))", result: result, error: nil, nanoseconds: 0)
       return (record, value)
     }
     switch spec.kind {

@@ -64,7 +64,9 @@ public enum Parser {
 
   /// Parses the answer a lesson gives for a prediction point, in the form of an expectation
   /// (`12`, `-1 ECONNREFUSED`, `LISTEN`, `"127.0.0.1"`), as if written after the statement's `=`.
-  public static func parseAnswer(_ text: String, for statement: Statement, line: Int, column: Int, known: Set<String>)
+  public static func parseAnswer(
+    _ text: String, for statement: Statement, line: Int, column: Int, known: Set<String>
+  )
     throws(ScriptError) -> Expectation
   {
     let padding = String(repeating: " ", count: max(0, column - 1))
@@ -392,7 +394,8 @@ struct TokenParser {
   mutating func answer(for expression: Expr) throws(ScriptError) -> Expectation {
     let result = try expectation(for: expression)
     if let extra = current {
-      throw ScriptError("unexpected \(describe(extra)) in the answer", at: extra.location, hint: "write just the result, such as 6 or -1 EAGAIN")
+      throw ScriptError(
+        "unexpected \(describe(extra)) in the answer", at: extra.location, hint: "write just the result, such as 6 or -1 EAGAIN")
     }
     return result
   }

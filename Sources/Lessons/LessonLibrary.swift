@@ -40,7 +40,8 @@ public struct LessonLibrary: Sendable {
       library.checkAcrossFiles(frontMatter)
     } else if let lesson = lessons.first, !lesson.prerequisites.isEmpty, let siblings = try? LessonLibrary.load(folder) {
       // One file: its prerequisites are looked up among the lessons beside it.
-      library.checkPrerequisites(of: lesson, against: Set(siblings.lessons.map(\.id)), line: frontMatter[lesson.file]?.lines["prerequisites"])
+      library.checkPrerequisites(
+        of: lesson, against: Set(siblings.lessons.map(\.id)), line: frontMatter[lesson.file]?.lines["prerequisites"])
     }
     return library
   }
@@ -51,7 +52,8 @@ public struct LessonLibrary: Sendable {
       if let first = seen[lesson.id] {
         problems.append(
           ScriptError(
-            "the id \(lesson.id) is already used by \(first)", at: SourceLocation(line: frontMatter[lesson.file]?.lines["id"] ?? 1, column: 5),
+            "the id \(lesson.id) is already used by \(first)",
+            at: SourceLocation(line: frontMatter[lesson.file]?.lines["id"] ?? 1, column: 5),
             hint: "give every lesson its own id", file: lesson.file))
       } else {
         seen[lesson.id] = lesson.file
@@ -65,9 +67,13 @@ public struct LessonLibrary: Sendable {
 
   private mutating func checkPrerequisites(of lesson: Lesson, against ids: Set<String>, line: Int?) {
     for prerequisite in lesson.prerequisites where !ids.contains(prerequisite) {
-      let hint = closestID(to: prerequisite, in: ids).map { "did you mean \($0)?" } ?? "name the id of a lesson in this folder, or write none"
+      let hint =
+        closestID(to: prerequisite, in: ids).map { "did you mean \($0)?" }
+        ?? "name the id of a lesson in this folder, or write none"
       problems.append(
-        ScriptError("prerequisite \(prerequisite) is not a lesson here", at: SourceLocation(line: line ?? 1, column: 16), hint: hint, file: lesson.file))
+        ScriptError(
+          "prerequisite \(prerequisite) is not a lesson here", at: SourceLocation(line: line ?? 1, column: 16), hint: hint,
+          file: lesson.file))
     }
   }
 

@@ -64,7 +64,9 @@ private struct LessonReader {
       steps.append(step(raw, actors: actors, known: &known))
     }
     if rawSteps.isEmpty {
-      problem("the lesson has no steps", line: max(1, bodyStart), hint: "start each step with a heading line such as `## Make a socket`")
+      problem(
+        "the lesson has no steps", line: max(1, bodyStart), hint: "start each step with a heading line such as `## Make a socket`"
+      )
     }
     let level = fields["level"].flatMap { Lesson.Level(rawValue: $0) }
     return Lesson(
@@ -104,7 +106,9 @@ private struct LessonReader {
       let key = String(text[..<colon]).trimmingSpaces()
       let value = String(text[text.index(after: colon)...]).trimmingSpaces()
       guard LessonParser.requiredKeys.contains(key) else {
-        problem("unknown front matter key \(key)", line: index + 1, hint: "the keys are \(LessonParser.requiredKeys.joined(separator: ", "))")
+        problem(
+          "unknown front matter key \(key)", line: index + 1,
+          hint: "the keys are \(LessonParser.requiredKeys.joined(separator: ", "))")
         continue
       }
       fields[key] = value
@@ -124,7 +128,9 @@ private struct LessonReader {
         hint: "write one of \(Lesson.Level.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     if let time = fields["time"], !time.isEmpty, minutes(time) == nil {
-      problem("cannot read the time \"\(time)\"", line: frontMatterLines.lines["time"]!, column: 7, hint: "write minutes, such as `time: 15 min`")
+      problem(
+        "cannot read the time \"\(time)\"", line: frontMatterLines.lines["time"]!, column: 7,
+        hint: "write minutes, such as `time: 15 min`")
     }
     if fileNumber == nil {
       problem(
@@ -231,7 +237,8 @@ private struct LessonReader {
   private func note(in text: String, line: Int) -> Note? {
     guard let colon = text.firstIndex(of: ":") else { return nil }
     let keyword = String(text[..<colon])
-    let isWhy = keyword.hasPrefix("Why ") && keyword.dropFirst(4).allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
+    let isWhy =
+      keyword.hasPrefix("Why ") && keyword.dropFirst(4).allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
       && keyword.count > 4
     guard noteKeywords.contains(keyword) || isWhy else { return nil }
     let rest = text[text.index(after: colon)...]
@@ -252,7 +259,8 @@ private struct LessonReader {
     if raw.title.isEmpty { problem("a step without a title", line: raw.line, hint: "write the step's title after ##") }
     let prose = tidy(raw.prose)
     if prose.isEmpty {
-      problem("the step \"\(raw.title)\" has no prose", line: raw.line, hint: "explain in a sentence or two what the step does and why")
+      problem(
+        "the step \"\(raw.title)\" has no prose", line: raw.line, hint: "explain in a sentence or two what the step does and why")
     }
     var statements: [Statement] = []
     for (text, line) in raw.labLines {
@@ -283,7 +291,9 @@ private struct LessonReader {
       } else if notes[note.keyword] != nil {
         problem("a second \(note.keyword): note in one step", line: note.line, hint: "join them into one")
       }
-      if note.text.isEmpty { problem("the \(note.keyword): note is empty", line: note.line, hint: "write its text after the colon") }
+      if note.text.isEmpty {
+        problem("the \(note.keyword): note is empty", line: note.line, hint: "write its text after the colon")
+      }
       notes[note.keyword] = note
     }
     let prediction = predictionPoint(raw, notes: notes, statements: &statements, known: known)
@@ -293,7 +303,9 @@ private struct LessonReader {
       layers: notes["Layers"]?.text, elsewhere: notes["Elsewhere"]?.text, line: raw.line)
   }
 
-  private mutating func predictionPoint(_ raw: RawStep, notes: [String: Note], statements: inout [Statement], known: Set<String>)
+  private mutating func predictionPoint(
+    _ raw: RawStep, notes: [String: Note], statements: inout [Statement], known: Set<String>
+  )
     -> Prediction?
   {
     let points = statements.indices.filter { statements[$0].expectation == .prediction }
@@ -306,13 +318,17 @@ private struct LessonReader {
     guard let index = points.first else {
       for keyword in ["Predict", "Answer", "Explain"] {
         if let note = notes[keyword] {
-          problem("a \(keyword): note but no line ends in = ?", line: note.line, hint: "end the line the learner predicts with `= ?`")
+          problem(
+            "a \(keyword): note but no line ends in = ?", line: note.line, hint: "end the line the learner predicts with `= ?`")
         }
       }
       return nil
     }
     let point = statements[index]
-    for (keyword, example) in [("Predict", "Predict: How many bytes does this recv() return?"), ("Answer", "Answer: 6"), ("Explain", "Explain: TCP is a stream, so ...")]
+    for (keyword, example) in [
+      ("Predict", "Predict: How many bytes does this recv() return?"), ("Answer", "Answer: 6"),
+      ("Explain", "Explain: TCP is a stream, so ..."),
+    ]
     where notes[keyword] == nil {
       problem(
         "the prediction point has no \(keyword): note", line: point.location.line, column: point.expectationLocation?.column ?? 1,
@@ -320,7 +336,8 @@ private struct LessonReader {
     }
     guard let question = notes["Predict"], let answer = notes["Answer"], let explanation = notes["Explain"] else { return nil }
     do {
-      statements[index].answer = try Parser.parseAnswer(answer.text, for: point, line: answer.line, column: answer.column, known: known)
+      statements[index].answer = try Parser.parseAnswer(
+        answer.text, for: point, line: answer.line, column: answer.column, known: known)
     } catch {
       var located = error
       located.file = file

@@ -5,7 +5,7 @@ import FoundationEssentials
 #endif
 
 /// A learner's progress through the lessons.
-public struct Progress: Sendable, Codable, Equatable {
+public struct LearnerProgress: Sendable, Codable, Equatable {
   public var version = 1
   /// The lesson the learner opened last, so the picker can start there.
   public var lastLesson: String?
@@ -74,19 +74,19 @@ public struct ProgressStore: Sendable {
   }
 
   /// The saved progress (empty when there is none yet), and a note if the file was unreadable.
-  public func load() -> (Progress, LoadNote?) {
-    guard Files.exists(path) else { return (Progress(), nil) }
+  public func load() -> (LearnerProgress, LoadNote?) {
+    guard Files.exists(path) else { return (LearnerProgress(), nil) }
     let text: String
     do {
       text = try Files.read(path)
     } catch {
-      return (Progress(), moveAside(reason: error.reason))
+      return (LearnerProgress(), moveAside(reason: error.reason))
     }
     do {
-      let progress = try JSONDecoder().decode(Progress.self, from: Data(text.utf8))
+      let progress = try JSONDecoder().decode(LearnerProgress.self, from: Data(text.utf8))
       return (progress, nil)
     } catch {
-      return (Progress(), moveAside(reason: "it is not valid progress JSON"))
+      return (LearnerProgress(), moveAside(reason: "it is not valid progress JSON"))
     }
   }
 
@@ -98,7 +98,7 @@ public struct ProgressStore: Sendable {
 
   /// Writes `progress` atomically: to a temporary file beside the real one, flushed to disk, then
   /// renamed over it.
-  public func save(_ progress: Progress) throws(ProgressError) {
+  public func save(_ progress: LearnerProgress) throws(ProgressError) {
     try makeDirectories(Files.directory(of: path))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -149,7 +149,8 @@ public struct ProgressStore: Sendable {
     var parts = tm()
     gmtime_r(&now, &parts)
     func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-    return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
+    return
+      "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
   }
 }
 
@@ -158,7 +159,7 @@ public struct ProgressError: Error, Sendable, CustomStringConvertible {
   public var description: String { message }
 }
 
-extension Progress {
+extension LearnerProgress {
   /// Records that the learner reached `step` of `lesson` (of `stepCount` steps).
   public mutating func reached(step: Int, of lesson: String, stepCount: Int, now: Double) {
     var entry = lessons[lesson] ?? LessonProgress(started: now)

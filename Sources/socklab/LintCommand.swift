@@ -24,7 +24,9 @@ struct LintCommand: ParsableCommand {
     let steps = library.lessons.reduce(0) { $0 + $1.steps.count }
     let lines = library.lessons.reduce(0) { $0 + $1.script.statements.count }
     if library.problems.isEmpty {
-      print("\(target): \(library.lessons.count) lesson\(library.lessons.count == 1 ? "" : "s"), \(steps) steps, \(lines) call lines: clean")
+      print(
+        "\(target): \(library.lessons.count) lesson\(library.lessons.count == 1 ? "" : "s"), \(steps) steps, \(lines) call lines: clean"
+      )
     } else {
       print("\(target): \(library.problems.count) problem\(library.problems.count == 1 ? "" : "s")")
       throw ExitCode(1)

@@ -42,13 +42,15 @@ struct ProgressCommand: ParsableCommand {
     for id in unknown.sorted() { print("  \(id): \(progress.status(of: id, stepCount: 0)) (not in this lesson folder)") }
   }
 
-  private func confirmAndReset(_ store: ProgressStore, _ progress: Progress) throws {
+  private func confirmAndReset(_ store: ProgressStore, _ progress: LearnerProgress) throws {
     if !yes {
       guard standardInputIsTerminal else {
         printError("socklab: not resetting without confirmation; run `socklab progress --reset --yes` to erase progress")
         throw ExitCode(1)
       }
-      print("Erase progress for \(progress.lessons.count) lesson\(progress.lessons.count == 1 ? "" : "s")? Type yes to confirm: ", terminator: "")
+      print(
+        "Erase progress for \(progress.lessons.count) lesson\(progress.lessons.count == 1 ? "" : "s")? Type yes to confirm: ",
+        terminator: "")
       guard readAnswer()?.trimmingSpaces().lowercased() == "yes" else {
         print("Nothing erased.")
         return

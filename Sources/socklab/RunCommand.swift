@@ -41,7 +41,8 @@ struct RunCommand: ParsableCommand {
     let session = LabSession(configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
     defer { session.close() }
     if !json {
-      print("# \(target): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
+      print(
+        "# \(target): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
     }
     var nextStep = 0
     let report = ScriptRunner().run(script, in: session) { entry in
@@ -57,7 +58,8 @@ struct RunCommand: ParsableCommand {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       let document = JSONTranscript(
-        file: script.file ?? target, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries)
+        file: script.file ?? target, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries
+      )
       print(String(decoding: try encoder.encode(document), as: UTF8.self))
     } else {
       print(summary(report))

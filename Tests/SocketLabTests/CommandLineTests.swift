@@ -20,10 +20,11 @@ struct Socklab {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   }
 
-  static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> Result {
+  static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Result {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = packageRoot
     // Output goes to files, not pipes: nothing has to read while the process runs.
     let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-out-\(UUID().uuidString)")

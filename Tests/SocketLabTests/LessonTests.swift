@@ -8,7 +8,8 @@ extension Live {
   /// The shipped lessons, proven against the kernel, and the linter's messages on broken ones.
   @Suite("Lessons") struct LessonChecks {
     static let lessonsFolder = Socklab.packageRoot.appendingPathComponent("Lessons").path
-    static let brokenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("BrokenLessons").path
+    static let brokenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("BrokenLessons")
+      .path
 
     @Test func theShippedLessonsLintClean() throws {
       let library = try LessonLibrary.load(Self.lessonsFolder)
@@ -53,7 +54,8 @@ extension Live {
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-guide-\(UUID().uuidString)")
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       defer { try? FileManager.default.removeItem(at: folder) }
-      try FileManager.default.copyItem(atPath: Self.lessonsFolder + "/01-tcp-conversation.md", toPath: folder.path + "/01-tcp-conversation.md")
+      try FileManager.default.copyItem(
+        atPath: Self.lessonsFolder + "/01-tcp-conversation.md", toPath: folder.path + "/01-tcp-conversation.md")
       try example.write(toFile: folder.path + "/04-refused.md", atomically: true, encoding: .utf8)
 
       let library = try LessonLibrary.load(folder.path)
@@ -100,7 +102,9 @@ extension Live {
       defer { session.close() }
       let report = ScriptRunner().run(try #require(lesson).script, in: session)
       #expect(report.failures == 1)
-      #expect(report.entries.first?.text.contains("FAILED (line 16): expected 1 (the lesson's answer), got 256") == true, transcript(report))
+      #expect(
+        report.entries.first?.text.contains("FAILED (line 16): expected 1 (the lesson's answer), got 256") == true,
+        transcript(report))
     }
 
     @Test func socklabLintAndRunSpeakForLessons() throws {
@@ -114,7 +118,8 @@ extension Live {
 
       let replay = try Socklab.run(["run", "tcp-conversation"])
       #expect(replay.status == 0, "\(replay.output)\(replay.errors)")
-      #expect(replay.output.contains("## Waiting for a caller\nserver: a = accept(s, &peer, &peerlen) = fd   ... blocked in accept()"))
+      #expect(
+        replay.output.contains("## Waiting for a caller\nserver: a = accept(s, &peer, &peerlen) = fd   ... blocked in accept()"))
       #expect(replay.output.contains("[prediction point: the answer is 12]"))
 
       let unknown = try Socklab.run(["run", "no-such-lesson"])
