@@ -1,0 +1,110 @@
+/// A run of text in one style.
+public struct Span: Sendable, Equatable {
+  public var text: String
+  public var style: Style
+
+  public init(_ text: String, _ style: Style = .plain) {
+    self.text = text
+    self.style = style
+  }
+}
+
+/// A line of styled spans.
+public typealias StyledLine = [Span]
+
+extension Canvas {
+  /// Writes a styled line from column `x` of row `y`, clipped to `clip`.
+  @discardableResult
+  public mutating func write(_ line: StyledLine, x: Int, y: Int, clip: Rect) -> Int {
+    var column = x
+    for span in line { column = write(span.text, x: column, y: y, style: span.style, clip: clip) }
+    return column
+  }
+
+  /// Writes `lines` into `rect`, starting from line `offset`; returns how many lines there were.
+  public mutating func write(_ lines: [StyledLine], in rect: Rect, offset: Int = 0) {
+    guard !rect.isEmpty else { return }
+    for (row, line) in lines.dropFirst(max(0, offset)).prefix(rect.height).enumerated() {
+      write(line, x: rect.x, y: rect.y + row, clip: rect)
+    }
+  }
+}
+
+/// Wraps styled text to `width` columns at spaces, keeping styles; words longer than the width
+/// are cut. `indent` is put before every line after the first (for list items).
+public func wrap(_ spans: [Span], width: Int, indent: Int = 0) -> [StyledLine] {
+  guard width > indent + 1 else { return [spans] }
+  // Split into words that keep their style, with a flag for a space before them.
+  var words: [(spans: [Span], spaceBefore: Bool)] = []
+  var current: [Span] = []
+  var pendingSpace = false
+  var spaceBeforeCurrent = false
+  func flush() {
+    if !current.isEmpty { words.append((current, spaceBeforeCurrent)) }
+    current = []
+  }
+  for span in spans {
+    var text = ""
+    for character in span.text {
+      if character == " " {
+        if !text.isEmpty { current.append(Span(text, span.style)) }
+        text = ""
+        flush()
+        pendingSpace = true
+      } else {
+        if current.isEmpty && text.isEmpty {
+          spaceBeforeCurrent = pendingSpace
+          pendingSpace = false
+        }
+        text.append(character)
+      }
+    }
+    if !text.isEmpty { current.append(Span(text, span.style)) }
+  }
+  flush()
+
+  var lines: [StyledLine] = []
+  var line: StyledLine = []
+  var used = 0
+  for (wordSpans, spaceBefore) in words {
+    let length = wordSpans.reduce(0) { $0 + $1.text.count }
+    let limit = lines.isEmpty ? width : width - indent
+    if used > 0 && used + 1 + length > limit {
+      lines.append(line)
+      line = indent > 0 ? [Span(String(repeating: " ", count: indent))] : []
+      used = 0
+    }
+    if used > 0 && spaceBefore {
+      line.append(Span(" ", wordSpans[0].style))
+      used += 1
+    } else if used > 0 {
+      // Words joined without a space (a style change mid-word) stay together.
+    }
+    var remaining = wordSpans
+    while !remaining.isEmpty {
+      var span = remaining.removeFirst()
+      let room = (lines.isEmpty ? width : width - indent) - used
+      if span.text.count > room && room > 0 && used == 0 {
+        let cut = String(span.text.prefix(room))
+        line.append(Span(cut, span.style))
+        lines.append(line)
+        line = indent > 0 ? [Span(String(repeating: " ", count: indent))] : []
+        used = 0
+        span.text = String(span.text.dropFirst(room))
+        remaining.insert(span, at: 0)
+        continue
+      }
+      line.append(span)
+      used += span.text.count
+    }
+  }
+  if !line.isEmpty || lines.isEmpty { lines.append(line) }
+  return lines
+}
+
+/// Pads or cuts `text` to exactly `width` characters.
+public func fit(_ text: String, _ width: Int) -> String {
+  guard width > 0 else { return "" }
+  if text.count > width { return width > 1 ? String(text.prefix(width - 1)) + "…" : String(text.prefix(width)) }
+  return text + String(repeating: " ", count: width - text.count)
+}
