@@ -53,4 +53,10 @@ public struct SessionSnapshot: Sendable, Equatable {
   /// Connections the kernel still keeps after `close` (TIME-WAIT, FIN-WAIT-2, LAST-ACK).
   public var lingering: [KernelSocket]
   public var blocked: [BlockedCall]
+
+  public init(sockets: [SocketRow] = [], lingering: [KernelSocket] = [], blocked: [BlockedCall] = []) {
+    self.sockets = sockets
+    self.lingering = lingering
+    self.blocked = blocked
+  }
 }

@@ -14,6 +14,9 @@ public struct ScriptRunner: Sendable {
   /// After each line, how long to wait for other actors' calls that it may have unblocked, so
   /// that the transcript reads the same on every run.
   public var settle: UInt64 = 20_000_000
+  /// Whether calls still blocked at the end fail the run and are interrupted. The player turns
+  /// this off when it replays a lesson up to a blocked line and wants it left blocked.
+  public var interruptAtEnd = true
 
   public init() {}
 
@@ -44,6 +47,13 @@ public struct ScriptRunner: Sendable {
       }
       state.drain()
       if state.stopped { return state.finish() }
+    }
+    guard interruptAtEnd else {
+      var report = state.finish()
+      report.stillBlocked = state.pending.values.sorted { $0.ticket < $1.ticket }.map {
+        StillBlocked(line: $0.statement.location.line, ticket: $0.ticket, actor: $0.actor)
+      }
+      return report
     }
     for call in state.pending.values.sorted(by: { $0.ticket < $1.ticket }) {
       _ = session.wait(for: call.ticket, timeout: endWait)

@@ -43,7 +43,16 @@ public struct RunReport: Sendable, Codable, Equatable {
   public var entries: [TranscriptEntry]
   public var failures: Int
   public var predictions: Int
+  /// Calls left blocked at the end, when the runner was told not to interrupt them.
+  public var stillBlocked: [StillBlocked] = []
   public var passed: Bool { failures == 0 }
+}
+
+/// A call still blocked when a run ended: its script line, its ticket in the session, its actor.
+public struct StillBlocked: Sendable, Codable, Equatable {
+  public var line: Int
+  public var ticket: Int
+  public var actor: String
 }
 
 enum TranscriptFormat {

@@ -1,4 +1,13 @@
 enum Overview {
+  static let notATerminal = """
+    socklab: the lesson player needs a terminal, and this output is not one.
+
+    To replay a lesson or a script without a terminal, use:
+      socklab run tcp-conversation
+      socklab run Lessons/scripts/tcp-hello.lab
+    and `socklab help` lists every command.
+    """
+
   static let text = """
     SocketLab — a lab for the Berkeley sockets API.
 
@@ -22,6 +31,6 @@ enum Overview {
       server: bind(s, &addr, sizeof addr)                      = 0
       client: connect(c, &addr, sizeof addr)                   = -1 ECONNREFUSED
 
-    The interactive lesson player is on its way; until then, scripts are the way in.
+    Run socklab in a terminal (at least 80x24) to open the lesson player.
     """
 }

@@ -1,14 +1,61 @@
 import ArgumentParser
+import LabEngine
+import LabUI
+import Lessons
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 @main
 struct Socklab: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "socklab",
     abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
+    discussion: "With no command, opens the lesson picker and the lesson player in this terminal.",
     subcommands: [RunCommand.self, LintCommand.self, ProgressCommand.self]
   )
 
+  @Option(help: "Colours: \(Theme.names.joined(separator: ", ")). NO_COLOR in the environment means monochrome.")
+  var theme: String?
+
+  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
+  var lessons: String?
+
+  @Option(help: "The port PORT stands for (default: a free port the lab picks).")
+  var port: UInt16?
+
+  @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
+  var allowRemote = false
+
+  func validate() throws {
+    if let theme, Theme.named(theme) == nil {
+      throw ValidationError("unknown theme \(theme); choose one of \(Theme.names.joined(separator: ", "))")
+    }
+    if port == 0 { throw ValidationError("--port needs a port from 1 to 65535 (leave it out and the lab picks a free one)") }
+  }
+
   func run() throws {
-    print(Overview.text)
+    guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+      print(Overview.notATerminal)
+      throw ExitCode(1)
+    }
+    let folder = lessons ?? LessonLibrary.defaultFolder()
+    let library: LessonLibrary
+    do {
+      library = try LessonLibrary.load(folder)
+    } catch {
+      printError("socklab: \(error)")
+      throw ExitCode(2)
+    }
+    if !library.problems.isEmpty {
+      for problem in library.problems { printError(problem.description) }
+      printError("socklab: the lessons in \(folder) have problems; `socklab lint \(folder)` lists them.")
+      throw ExitCode(2)
+    }
+    let chosen = theme.flatMap(Theme.named) ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
+    Interactive.run(
+      library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
+      configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
   }
 }

@@ -1,0 +1,405 @@
+import LabEngine
+import LabScript
+import Lessons
+import SocketKit
+import TerminalUI
+
+/// The whole lab as the learner sees it: the lesson picker, the player, the help overlay. Keys
+/// and ticks change its state; `render` draws that state onto a canvas and does nothing else.
+public final class LabApp {
+  public enum Screen: Sendable, Equatable { case picker, player }
+
+  public let library: LessonLibrary
+  public var theme: Theme
+  public let unicode: Bool
+  public private(set) var screen: Screen = .picker
+  public private(set) var player: Player?
+  public private(set) var selection = 0
+  public private(set) var showHelp = false
+  /// Set when the learner quits; the run loop ends.
+  public private(set) var wantsToQuit = false
+  public private(set) var progress: LearnerProgress
+  /// Said once at the top of the picker (an unreadable progress file, say).
+  public var notice: String?
+
+  private let progressStore: ProgressStore?
+  private let configuration: SessionConfiguration
+  private var cLines: [[String]] = []
+  private let clock: () -> Double
+  private let wake: @Sendable () -> Void
+
+  public init(
+    library: LessonLibrary, progressStore: ProgressStore?, theme: Theme, unicode: Bool,
+    configuration: SessionConfiguration = SessionConfiguration(), clock: @escaping () -> Double = { 0 },
+    wake: @escaping @Sendable () -> Void = {}
+  ) {
+    self.wake = wake
+    self.library = library
+    self.progressStore = progressStore
+    self.theme = theme
+    self.unicode = unicode
+    self.configuration = configuration
+    self.clock = clock
+    if let store = progressStore {
+      let (loaded, note) = store.load()
+      progress = loaded
+      if case .unreadable(let reason, let aside)? = note {
+        notice = "Your progress file could not be read (\(reason)); it was kept as \(aside)."
+      }
+    } else {
+      progress = LearnerProgress()
+    }
+    if let last = progress.lastLesson, let index = library.lessons.firstIndex(where: { $0.id == last }) { selection = index }
+  }
+
+  public var glyphs: BorderGlyphs { unicode ? .unicode : .ascii }
+
+  /// Whether something is running, so ticks should come often (spinners, timers).
+  public var isBusy: Bool { player?.hasRunningCalls ?? false }
+
+  // MARK: - Keys
+
+  public func handle(_ key: Key) {
+    if key == .control("c") {
+      quit()
+      return
+    }
+    if showHelp {
+      if key == .escape || key == .character("?") || key == .character("q") || key == .enter { showHelp = false }
+      return
+    }
+    switch screen {
+    case .picker: handlePicker(key)
+    case .player: handlePlayer(key)
+    }
+  }
+
+  private func handlePicker(_ key: Key) {
+    switch key {
+    case .up, .character("k"): selection = max(0, selection - 1)
+    case .down, .character("j"): selection = min(library.lessons.count - 1, selection + 1)
+    case .home: selection = 0
+    case .end: selection = max(0, library.lessons.count - 1)
+    case .enter, .character(" "), .right: open(selection)
+    case .character("?"): showHelp = true
+    case .character("q"): quit()
+    default: break
+    }
+  }
+
+  /// Opens lesson `index` in the player.
+  public func open(_ index: Int) {
+    guard library.lessons.indices.contains(index) else { return }
+    let lesson = library.lessons[index]
+    selection = index
+    let player = Player(lesson: lesson, configuration: configuration, wake: wake)
+    player.onProgress = { [weak self] event in self?.record(event, lesson: lesson) }
+    cLines = CRenderer.render(lesson.script)
+    self.player = player
+    screen = .player
+    record(.reachedStep(0), lesson: lesson)
+  }
+
+  private func record(_ event: Player.ProgressEvent, lesson: Lesson) {
+    let now = clock()
+    switch event {
+    case .reachedStep(let step): progress.reached(step: step, of: lesson.id, stepCount: lesson.steps.count, now: now)
+    case .predicted(var record):
+      record.at = now
+      progress.predicted(record, in: lesson.id, now: now)
+    }
+    do {
+      try progressStore?.save(progress)
+    } catch {
+      player?.message = "Progress could not be saved: \(error)"
+    }
+  }
+
+  private func handlePlayer(_ key: Key) {
+    guard let player else { return }
+    if player.prompt != nil {
+      handlePrompt(key, player)
+      return
+    }
+    switch key {
+    case .character(" "), .enter, .right, .character("l"): player.advance()
+    case .left: player.back()
+    case .character("p"):
+      if let line = player.pendingStatement, player.statements[line].expectation == .prediction {
+        player.prompt = PredictionPrompt(statement: line)
+      } else {
+        player.message = "There is no prediction to make before the next line."
+      }
+    case .character("h"): player.showHint.toggle()
+    case .tab: player.focus = next(after: player.focus, by: 1)
+    case .backTab: player.focus = next(after: player.focus, by: -1)
+    case .character("z"): player.zoomed = player.zoomed == nil ? player.focus : nil
+    case .escape: player.zoomed = nil
+    case .up, .character("k"): player.scroll(player.focus, by: -1)
+    case .down, .character("j"): player.scroll(player.focus, by: 1)
+    case .pageUp: player.scroll(player.focus, by: -10)
+    case .pageDown: player.scroll(player.focus, by: 10)
+    case .home: player.scroll[player.focus] = 0
+    case .character("r"): player.restart()
+    case .character("i"): player.interrupt()
+    case .character("?"): showHelp = true
+    case .character("q"):
+      player.close()
+      self.player = nil
+      screen = .picker
+    default: break
+    }
+  }
+
+  private func handlePrompt(_ key: Key, _ player: Player) {
+    switch key {
+    case .enter: player.submitPrediction()
+    case .escape:
+      player.prompt = nil
+      player.message = "Prediction cancelled."
+    case .backspace: if !(player.prompt?.text.isEmpty ?? true) { player.prompt?.text.removeLast() }
+    case .character(" ") where player.prompt?.text.isEmpty ?? true:
+      break  // a Space meant to run the line; the answer starts with its first real character
+    case .character(let c): if (player.prompt?.text.count ?? 0) < 60 { player.prompt?.text.append(c) }
+    default: break
+    }
+  }
+
+  private func next(after pane: Pane, by step: Int) -> Pane {
+    let all = Pane.allCases
+    let index = all.firstIndex(of: pane)!
+    return all[(index + step + all.count) % all.count]
+  }
+
+  private func quit() {
+    player?.close()
+    player = nil
+    wantsToQuit = true
+  }
+
+  /// Ends everything the app holds (sockets, threads).
+  public func shutdown() { quit() }
+
+  // MARK: - Time
+
+  /// Follows the engine: results that arrived, calls that became blocked, a fresh kernel sample.
+  public func tick() {
+    player?.update()
+    player?.refreshSnapshot()
+  }
+
+  // MARK: - Drawing
+
+  /// Draws the current state onto a new canvas of the given size.
+  public func render(width: Int, height: Int, now: UInt64 = MonotonicClock.nanoseconds()) -> Canvas {
+    var canvas = Canvas(width: width, height: height)
+    if width < PlayerLayout.minimumWidth || height < PlayerLayout.minimumHeight {
+      drawTooSmall(&canvas)
+      return canvas
+    }
+    switch screen {
+    case .picker: drawPicker(&canvas)
+    case .player:
+      if let player { drawPlayer(&canvas, player, now: now) }
+    }
+    if showHelp { drawHelp(&canvas) }
+    return canvas
+  }
+
+  private func drawTooSmall(_ canvas: inout Canvas) {
+    let lines = [
+      "SocketLab needs a terminal of at least \(PlayerLayout.minimumWidth)x\(PlayerLayout.minimumHeight).",
+      "This one is \(canvas.width)x\(canvas.height).",
+      "Make the window larger: the lab carries on",
+      "where it was as soon as it fits.",
+    ]
+    let top = max(0, (canvas.height - lines.count) / 2)
+    for (offset, line) in lines.enumerated() {
+      let text = String(line.prefix(canvas.width))
+      canvas.write(text, x: max(0, (canvas.width - text.count) / 2), y: top + offset, style: offset == 0 ? theme.bold : theme.text)
+    }
+  }
+
+  private func drawBar(_ canvas: inout Canvas, _ rect: Rect, left: String, right: String = "", style: Style) {
+    canvas.fill(rect, style: style)
+    canvas.write(" " + left, x: rect.x, y: rect.y, style: style, clip: rect)
+    if !right.isEmpty, right.count + left.count + 3 < rect.width {
+      canvas.write(right + " ", x: rect.maxX - right.count - 1, y: rect.y, style: style, clip: rect)
+    }
+  }
+
+  // MARK: Picker
+
+  private func drawPicker(_ canvas: inout Canvas) {
+    let bounds = canvas.bounds
+    drawBar(&canvas, Rect(x: 0, y: 0, width: bounds.width, height: 1), left: "SocketLab: learn Berkeley sockets, one real call at a time", style: theme.header)
+    let body = Rect(x: 0, y: 1, width: bounds.width, height: bounds.height - 2)
+    let listHeight = min(library.lessons.count + 2, body.height - 9)
+    let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
+    var inside = canvas.box(listRect, title: "Lessons", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
+    if let notice {
+      canvas.write(notice, x: inside.x, y: inside.y, style: theme.failure, clip: inside)
+      inside = Rect(x: inside.x, y: inside.y + 1, width: inside.width, height: inside.height - 1)
+    }
+    let first = max(0, selection - inside.height + 1)
+    for (row, index) in (first..<library.lessons.count).prefix(inside.height).enumerated() {
+      let lesson = library.lessons[index]
+      let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
+      let titleWidth = max(10, inside.width - 38)
+      let text = " " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13) + fit("\(lesson.minutes) min", 8) + status
+      let style = index == selection ? theme.selection : (status == "done" ? theme.success : theme.text)
+      if index == selection { canvas.fill(Rect(x: inside.x, y: inside.y + row, width: inside.width, height: 1), style: style) }
+      canvas.write(text, x: inside.x, y: inside.y + row, style: style, clip: inside)
+    }
+    if library.lessons.isEmpty {
+      canvas.write("No lessons found in \(library.folder).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)
+    }
+    if library.lessons.indices.contains(selection) {
+      let lesson = library.lessons[selection]
+      let details = canvas.box(detailRect, title: lesson.title, glyphs: glyphs, style: theme.border, titleStyle: theme.title)
+      var lines: [StyledLine] = wrap(inlineSpans(lesson.summary, theme: theme), width: details.width)
+      lines.append([])
+      let titles = lesson.prerequisites.map { id in library.lessons.first { $0.id == id }?.title ?? id }
+      lines.append([Span("Before this: ", theme.bold), Span(titles.isEmpty ? "nothing" : titles.joined(separator: ", "), theme.text)])
+      lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
+      lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
+      let predictions = progress.lessons[lesson.id]?.predictions ?? []
+      if !predictions.isEmpty {
+        lines.append([Span("Predictions: ", theme.bold), Span("\(predictions.filter(\.right).count) of \(predictions.count) right", theme.text)])
+      }
+      if !lesson.introduction.isEmpty {
+        lines.append([])
+        lines += renderMarkdown(lesson.introduction, width: details.width, theme: theme).filter { line in
+          !(line.first?.style == theme.title && line.count == 1 && line[0].text == lesson.title)
+        }
+      }
+      canvas.write(lines, in: details)
+    }
+    drawBar(
+      &canvas, Rect(x: 0, y: bounds.height - 1, width: bounds.width, height: 1),
+      left: "\(unicode ? "↑↓" : "up/down") choose   Enter open   ? help   q quit", right: "theme: \(theme.name)", style: theme.footer)
+  }
+
+  // MARK: Player
+
+  private func drawPlayer(_ canvas: inout Canvas, _ player: Player, now: UInt64) {
+    let context = PaneContext(player: player, theme: theme, glyphs: glyphs, unicode: unicode, now: now, cLines: cLines)
+    let socketLines = context.socketLines(width: 200).count
+    let layout = PlayerLayout(width: canvas.width, height: canvas.height, zoomed: player.zoomed, socketRows: socketLines)
+    drawBar(
+      &canvas, layout.header,
+      left: "SocketLab \(unicode ? "·" : "|") \(player.lesson.number). \(player.lesson.title) \(unicode ? "·" : "|") step \(player.stepIndex + 1) of \(player.lesson.steps.count)",
+      right: "PORT \(player.session.port)", style: theme.header)
+    for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+      drawPane(&canvas, pane, rect, context)
+    }
+    drawStatus(&canvas, layout.status, player, context)
+    let keys =
+      player.zoomed != nil
+      ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
+      : "Space run   \(unicode ? "←" : "Left") back   p predict   h hint   Tab focus   z zoom   r restart   i interrupt   ? help   q lessons"
+    drawBar(&canvas, layout.footer, left: keys, style: theme.footer)
+  }
+
+  private func drawPane(_ canvas: inout Canvas, _ pane: Pane, _ rect: Rect, _ context: PaneContext) {
+    let player = context.player
+    let focused = player.focus == pane
+    let inside = canvas.box(
+      rect, title: pane.rawValue + (player.zoomed == pane ? " (zoomed)" : ""), glyphs: focused ? (unicode ? .heavy : .ascii) : glyphs,
+      style: focused ? theme.focusedBorder : theme.border, titleStyle: focused ? theme.focusedBorder : theme.title)
+    guard !inside.isEmpty else { return }
+    let lines: [StyledLine]
+    var offset = player.scroll[pane] ?? 0
+    var area = inside
+    switch pane {
+    case .lesson:
+      let (text, pinned) = context.lessonLines(width: inside.width)
+      lines = text
+      if !pinned.isEmpty {
+        // What the learner must see now stays in view below the step's text.
+        let pinnedHeight = min(pinned.count, max(3, inside.height * 3 / 5))
+        let (top, bottom) = inside.splitTop(inside.height - pinnedHeight - 1)
+        area = top
+        canvas.write(String(repeating: unicode ? "┄" : "-", count: inside.width), x: inside.x, y: bottom.y, style: theme.border, clip: inside)
+        canvas.write(pinned, in: Rect(x: bottom.x, y: bottom.y + 1, width: bottom.width, height: bottom.height - 1))
+      }
+    case .code:
+      let (code, current) = context.codeLines()
+      lines = code
+      if !focused || player.scroll[pane] == nil { offset = max(0, current - inside.height / 3) }
+    case .sockets: lines = context.socketLines(width: inside.width)
+    case .address: lines = context.addressLines(width: inside.width)
+    case .log:
+      lines = context.logLines().flatMap { wrap($0, width: inside.width, indent: 4) }
+      if !focused || player.scroll[pane] == nil { offset = max(0, lines.count - inside.height) }
+    }
+    offset = min(offset, max(0, lines.count - area.height))
+    canvas.write(lines, in: area, offset: offset)
+    if lines.count > area.height, inside.width > 2 {
+      let more = offset + area.height < lines.count ? (unicode ? "↓ more" : "v more") : ""
+      let less = offset > 0 ? (unicode ? "↑" : "^") : ""
+      let tag = " \(less)\(more.isEmpty || less.isEmpty ? "" : " ")\(more) "
+      if tag.count > 2 { canvas.write(tag, x: rect.maxX - tag.count - 1, y: rect.maxY - 1, style: theme.dim, clip: rect) }
+    }
+  }
+
+  private func drawStatus(_ canvas: inout Canvas, _ rect: Rect, _ player: Player, _ context: PaneContext) {
+    if let prompt = player.prompt {
+      let source = player.statements[prompt.statement].source
+      let line = [
+        Span(" Your prediction for ", theme.prediction), Span(source.split(separator: "=").first.map { String($0).trimmingSpaces() } ?? source, theme.code),
+        Span(": ", theme.prediction), Span(prompt.text + (unicode ? "▏" : "_"), theme.bold), Span("   Enter runs it, Esc cancels", theme.dim),
+      ]
+      canvas.write(line, x: rect.x, y: rect.y, clip: rect)
+      return
+    }
+    if let message = player.message {
+      canvas.write(" " + message, x: rect.x, y: rect.y, style: theme.bold, clip: rect)
+      return
+    }
+    if let call = player.snapshot.blocked.first {
+      let sleeping = call.kernelFunction.map { " (kernel: \($0))" } ?? ""
+      canvas.write(
+        " \(context.spinner) \(call.actor) blocked \(context.seconds(since: call.since)) in \(call.callName)\(sleeping): run another actor's line, or i to interrupt",
+        x: rect.x, y: rect.y, style: theme.blocked, clip: rect)
+      return
+    }
+    let next: String
+    if let line = player.pendingStatement {
+      next = "Next: \(player.statements[line].actorName): \(player.statements[line].source)"
+    } else if player.isFinished {
+      next = "Lesson complete. q returns to the lessons."
+    } else {
+      next = "Space: on to step \(player.stepIndex + 2)."
+    }
+    canvas.write(" " + next, x: rect.x, y: rect.y, style: theme.dim, clip: rect)
+  }
+
+  // MARK: Help
+
+  private func drawHelp(_ canvas: inout Canvas) {
+    let keys: [(String, String)] = [
+      ("Space Enter \(unicode ? "→" : "Right")", "run the next line (or go to the next step)"),
+      (unicode ? "←" : "Left", "go back one line (the lab replays from a fresh start)"),
+      ("p", "answer the prediction before the line runs"),
+      ("h", "show or hide the step's hint"),
+      ("Tab Shift-Tab", "move focus between panes"),
+      ("z", "zoom the focused pane to full screen"),
+      (unicode ? "↑ ↓ j k PgUp PgDn" : "Up Down j k PgUp PgDn", "scroll the focused pane"),
+      ("i", "interrupt a blocked call"),
+      ("r", "restart the lesson with fresh sockets"),
+      ("q", "back to the lessons (quit from the list)"),
+      ("Esc", "close this help, a zoom, or a prediction"),
+      ("Ctrl-C", "quit"),
+    ]
+    let width = min(canvas.width - 4, 72)
+    let height = min(canvas.height - 2, keys.count + 4)
+    let rect = Rect(x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width, height: height)
+    canvas.fill(rect)
+    let inside = canvas.box(rect, title: "Keys", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
+    for (row, (key, meaning)) in keys.enumerated() where row < inside.height - 1 {
+      canvas.write([Span(" " + fit(key, 22), theme.key), Span(meaning, theme.text)], x: inside.x, y: inside.y + row, clip: inside)
+    }
+    canvas.write(" ? or Esc closes this help", x: inside.x, y: inside.maxY - 1, style: theme.dim, clip: inside)
+  }
+}

@@ -1,0 +1,241 @@
+import LabEngine
+import LabScript
+import Lessons
+import SocketKit
+import TerminalUI
+
+/// Everything a pane needs to draw itself: pure data, no I/O.
+struct PaneContext {
+  var player: Player
+  var theme: Theme
+  var glyphs: BorderGlyphs
+  var unicode: Bool
+  var now: UInt64
+  var cLines: [[String]]
+}
+
+extension PaneContext {
+  var spinner: Character {
+    let frames: [Character] = unicode ? ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] : ["|", "/", "-", "\\"]
+    return frames[Int(now / 100_000_000) % frames.count]
+  }
+
+  func seconds(since start: UInt64) -> String {
+    let tenths = now > start ? (now - start) / 100_000_000 : 0
+    return "\(tenths / 10).\(tenths % 10)s"
+  }
+
+  // MARK: - Lesson
+
+  /// The step's text (scrolls), and what the learner must see now (kept in view at the bottom):
+  /// the prediction question or its feedback, the why of an errno just produced, the hint.
+  func lessonLines(width: Int) -> (text: [StyledLine], pinned: [StyledLine]) {
+    let step = player.step
+    var text: [StyledLine] = [[Span("Step \(player.stepIndex + 1) of \(player.lesson.steps.count): \(step.title)", theme.title)], []]
+    text += renderMarkdown(step.prose, width: width, theme: theme)
+    if let layers = step.layers {
+      text.append([])
+      text += wrap([Span("Layers below: ", theme.bold)] + inlineSpans(layers, theme: theme).map { Span($0.text, theme.dim) }, width: width)
+    }
+    if let elsewhere = step.elsewhere {
+      text.append([])
+      text += wrap([Span("Elsewhere: ", theme.bold)] + inlineSpans(elsewhere, theme: theme).map { Span($0.text, theme.dim) }, width: width)
+    }
+    var pinned: [StyledLine] = []
+    if let line = player.predictionStatement, let prediction = step.prediction {
+      if let feedback = player.feedback, feedback.statement == line {
+        let verdict: Span =
+          feedback.right
+          ? Span("\(unicode ? "✓" : "+") Right: the kernel said \(feedback.actual).", theme.success)
+          : Span("\(unicode ? "✗" : "x") You said \(feedback.guess); the kernel said \(feedback.actual).", theme.failure)
+        pinned += wrap([verdict], width: width)
+        pinned += wrap(inlineSpans(prediction.explanation, theme: theme), width: width)
+      } else {
+        pinned += wrap([Span("Predict: ", theme.prediction)] + inlineSpans(prediction.question, theme: theme), width: width)
+        if player.guesses[line] == nil, player.prompt == nil {
+          pinned += wrap([Span("Press Enter and type your answer before the line runs.", theme.dim)], width: width)
+        }
+      }
+    }
+    for name in producedErrnos() {
+      if let why = step.whys[name] {
+        if !pinned.isEmpty { pinned.append([]) }
+        pinned += wrap([Span("Why \(name): ", theme.failure)] + inlineSpans(why, theme: theme), width: width)
+      }
+    }
+    if let hint = step.hint {
+      if player.showHint {
+        if !pinned.isEmpty { pinned.append([]) }
+        pinned += wrap([Span("Hint: ", theme.bold)] + inlineSpans(hint, theme: theme), width: width)
+      } else {
+        text += [[], [Span("(h shows a hint)", theme.dim)]]
+      }
+    }
+    return (text, pinned)
+  }
+
+  /// The errno names the current step's lines have produced so far.
+  private func producedErrnos() -> [String] {
+    player.stepRanges[player.stepIndex].compactMap { index in
+      if case .done(let outcome)? = player.lineStates[index] { return outcome.record?.error?.name }
+      return nil
+    }
+  }
+
+  // MARK: - Code
+
+  /// The lesson's lines as C, with markers and results, and the row of the next line.
+  func codeLines() -> ([StyledLine], Int) {
+    var lines: [StyledLine] = []
+    var currentRow = 0
+    var previousActor: String?
+    let step = player.stepRanges[player.stepIndex]
+    for (index, statement) in player.statements.enumerated() {
+      if statement.actorName != previousActor {
+        lines.append([Span("// \(statement.actorName)", theme.actor)])
+        previousActor = statement.actorName
+      }
+      let (marker, markerStyle, result) = mark(index)
+      let isNext = index == player.nextLine
+      if isNext { currentRow = lines.count }
+      let base = isNext ? theme.current : step.contains(index) ? theme.code : theme.dim
+      let code = cLines[index]
+      for (offset, text) in code.enumerated() {
+        var line: StyledLine = [Span(offset == 0 ? marker : "  ", offset == 0 ? markerStyle : base), Span(text, base)]
+        if offset == code.count - 1, let result { line.append(Span("  // \(result)", markerStyle)) }
+        lines.append(line)
+      }
+    }
+    return (lines, currentRow)
+  }
+
+  private func mark(_ index: Int) -> (String, Style, String?) {
+    switch player.lineStates[index] {
+    case .done(let outcome)?:
+      guard let record = outcome.record else { return (unicode ? "✓ " : "+ ", theme.success, nil) }
+      let result = record.resultText
+      switch outcome.verdict {
+      case .failed(let expected, _): return (unicode ? "✗ " : "x ", theme.failure, "= \(result), expected \(expected)")
+      case .predicted: return ("? ", theme.prediction, "= \(result)")
+      default: return (unicode ? "✓ " : "+ ", theme.success, "= \(result)")
+      }
+    case .blocked?, .running?:
+      return ("\(spinner) ", theme.blocked, "blocked")
+    case .refused?:
+      return ("! ", theme.failure, "not run")
+    case nil:
+      return (index == player.nextLine ? (unicode ? "▶ " : "> ") : "  ", theme.text, nil)
+    }
+  }
+
+  // MARK: - Sockets
+
+  func socketLines(width: Int) -> [StyledLine] {
+    var lines: [StyledLine] = []
+    let wide = width >= 90
+    if wide {
+      lines.append([Span(fit("ACTOR", 8) + fit("FD", 4) + fit("TYPE", 5) + fit("LOCAL", 22) + fit("PEER", 22) + fit("STATE", 12) + fit("RECV-Q", 7) + fit("SEND-Q", 7) + "OPTIONS", theme.bold)])
+    } else {
+      lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV-Q SEND-Q", theme.bold)])
+    }
+    for row in player.snapshot.sockets {
+      let s = row.snapshot
+      let type = s.type == 1 ? "TCP" : s.type == 2 ? "UDP" : "?"
+      let state = s.tcpState?.description ?? (s.type == 2 ? (s.peer == nil ? "unconnected" : "connected") : "-")
+      let local = s.local?.endpoint ?? "-"
+      let peer = s.peer?.endpoint ?? "-"
+      var options = s.options
+      if s.nonBlocking { options.insert("O_NONBLOCK", at: 0) }
+      let queues = fit(s.receiveQueue.map(String.init) ?? "-", 7) + fit(s.sendQueue.map(String.init) ?? "-", 7)
+      let stateStyle = s.tcpState == .listen || s.tcpState == .established ? theme.success : theme.text
+      if wide {
+        lines.append([
+          Span(fit(row.actor, 8), theme.actor), Span(fit(String(s.fd), 4) + fit(type, 5) + fit(local, 22) + fit(peer, 22), theme.text),
+          Span(fit(state, 12), stateStyle), Span(queues + options.joined(separator: " "), theme.text),
+        ])
+      } else {
+        lines.append([
+          Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text), Span(fit(state, 12), stateStyle),
+          Span(queues, theme.text),
+        ])
+        let more = options.isEmpty ? "" : "  " + options.joined(separator: " ")
+        lines.append([Span("  \(local) \(unicode ? "→" : "->") \(peer)\(more)", theme.dim)])
+      }
+    }
+    for call in player.snapshot.blocked {
+      let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
+      lines.append([
+        Span(fit(call.actor, wide ? 8 : 7), theme.actor),
+        Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)\(sleeping)", theme.blocked),
+      ])
+    }
+    for orphan in player.snapshot.lingering {
+      if wide {
+        lines.append([
+          Span(fit("(closed)", 8) + fit("-", 4) + fit("TCP", 5) + fit(orphan.local.endpoint, 22) + fit(orphan.peer.endpoint, 22), theme.dim),
+          Span(fit(orphan.state.description, 12), theme.blocked), Span("no descriptor: the kernel keeps it", theme.dim),
+        ])
+      } else {
+        lines.append([Span(fit("(closed)", 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(orphan.state.description, theme.blocked)])
+        lines.append([Span("  \(orphan.local.endpoint) \(unicode ? "→" : "->") \(orphan.peer.endpoint)", theme.dim)])
+      }
+    }
+    if lines.count == 1 { lines.append([Span("No sockets yet. socket() makes one.", theme.dim)]) }
+    return lines
+  }
+
+  // MARK: - Address
+
+  func addressLines(width: Int) -> [StyledLine] {
+    guard let (name, address) = player.currentAddress() else {
+      return [[Span("No address yet. sockaddr_in(...) builds one.", theme.dim)]]
+    }
+    let structName = address.family == AF_INET_VALUE ? "struct sockaddr_in" : "struct sockaddr_in6"
+    var lines: [StyledLine] = [[Span(name, theme.bold), Span(" (\(structName), \(address.size) bytes)", theme.text)]]
+    for field in address.fields {
+      let bytes = field.bytes.map(hexByte).joined(separator: " ")
+      let bytesWidth = max(12, min(24, width / 3))
+      if width < 64 {
+        // Narrow: the bytes on one line, what they mean under them.
+        lines.append([Span(fit("  " + field.name, 15), theme.code), Span(bytes, theme.text)])
+        lines += wrap([Span(field.meaning, theme.dim)], width: width - 4).map { [Span("    ")] + $0 }
+      } else if bytes.count > bytesWidth {
+        lines.append([Span(fit("  " + field.name, 16), theme.code), Span(bytes, theme.text)])
+        lines += wrap([Span(field.meaning, theme.dim)], width: width - 16).map { [Span(String(repeating: " ", count: 16))] + $0 }
+      } else {
+        lines.append([Span(fit("  " + field.name, 16), theme.code), Span(fit(bytes, bytesWidth + 1), theme.text), Span(field.meaning, theme.dim)])
+      }
+    }
+    let port = address.port
+    lines.append([
+      Span("  htons(\(port)) = \(ByteOrder.htons(port)): bytes \(ByteOrder.memoryBytes(ByteOrder.htons(port)).map(hexByte).joined(separator: " ")) in memory", theme.dim)
+    ])
+    for function in ["inet_aton", "inet_ntoa", "getsockname", "getpeername"] {
+      if let text = player.addressCalls[function] { lines.append([Span("  " + text, theme.text)]) }
+    }
+    return lines
+  }
+
+  // MARK: - Log
+
+  func logLines() -> [StyledLine] {
+    var lines = player.log.map { line -> StyledLine in
+      let style: Style
+      switch line.kind {
+      case .ok: style = theme.text
+      case .failed, .refused: style = theme.failure
+      case .blocked: style = theme.blocked
+      case .info: style = theme.dim
+      case .prediction: style = theme.prediction
+      }
+      return [Span(line.text, style)]
+    }
+    for call in player.snapshot.blocked {
+      lines.append([Span("\(call.actor): \(call.statement.source)  \(spinner) blocked \(seconds(since: call.since))", theme.blocked)])
+    }
+    if lines.isEmpty { lines = [[Span("Every call will be listed here with its result, errno and time.", theme.dim)]] }
+    return lines
+  }
+}
+
+let AF_INET_VALUE = Int32(SocketConstants.named("AF_INET")!.value)

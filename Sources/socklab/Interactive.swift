@@ -1,0 +1,66 @@
+import LabEngine
+import LabUI
+import Lessons
+import NcursesBackend
+import TerminalUI
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The terminal's run loop: one thread owns the terminal and waits in poll() on its input and on
+/// a wake-up pipe the engine writes to, with a timeout for the periodic kernel sample. No busy
+/// loop, no sleeps.
+enum Interactive {
+  /// How long to wait for input when nothing runs: the kernel sample refreshes this often.
+  static let idleRefresh: Int32 = 1000
+  /// While a call runs or blocks, so that spinners and timers move.
+  static let busyRefresh: Int32 = 100
+
+  static func run(library: LessonLibrary, store: ProgressStore, theme: Theme, configuration: SessionConfiguration) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else {
+      printError("socklab: cannot create the wake-up pipe: \(String(cString: strerror(errno)))")
+      return
+    }
+    let (readEnd, writeEnd) = (fds[0], fds[1])
+    for fd in fds {
+      _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+    defer {
+      close(readEnd)
+      close(writeEnd)
+    }
+    let terminal = NcursesTerminal(wakeDescriptor: writeEnd)
+    let app = LabApp(
+      library: library, progressStore: store, theme: theme, unicode: terminal.unicode, configuration: configuration,
+      clock: { Double(time(nil)) },
+      wake: {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+      })
+    defer {
+      app.shutdown()
+      terminal.restore()
+    }
+    var previous: Canvas?
+    while !app.wantsToQuit && !terminal.stopRequested {
+      let (width, height) = terminal.size
+      let canvas = app.render(width: width, height: height)
+      if canvas != previous {
+        terminal.draw(canvas)
+        previous = canvas
+      }
+      var waits = [pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)]
+      _ = poll(&waits, 2, app.isBusy ? busyRefresh : idleRefresh)
+      var drain = [UInt8](repeating: 0, count: 64)
+      while read(readEnd, &drain, drain.count) > 0 {}
+      while let key = terminal.nextKey() {
+        if key == .resize { previous = nil } else { app.handle(key) }
+        if app.wantsToQuit { break }
+      }
+      app.tick()
+    }
+  }
+}
