@@ -284,12 +284,12 @@ public final class LabApp {
 
   private func drawPlayer(_ canvas: inout Canvas, _ player: Player, now: UInt64) {
     let context = PaneContext(player: player, theme: theme, glyphs: glyphs, unicode: unicode, now: now, cLines: cLines)
-    let socketLines = context.socketLines(width: 200).count
+    let socketLines = context.socketLines(width: player.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2).count
     let layout = PlayerLayout(width: canvas.width, height: canvas.height, zoomed: player.zoomed, socketRows: socketLines)
     drawBar(
       &canvas, layout.header,
       left: "SocketLab \(unicode ? "·" : "|") \(player.lesson.number). \(player.lesson.title) \(unicode ? "·" : "|") step \(player.stepIndex + 1) of \(player.lesson.steps.count)",
-      right: "PORT \(player.session.port)", style: theme.header)
+      right: "PORT = \(player.session.port)", style: theme.header)
     for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
       drawPane(&canvas, pane, rect, context)
     }
@@ -297,7 +297,7 @@ public final class LabApp {
     let keys =
       player.zoomed != nil
       ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
-      : "Space run   \(unicode ? "←" : "Left") back   p predict   h hint   Tab focus   z zoom   r restart   i interrupt   ? help   q lessons"
+      : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  Tab focus  z zoom  ? help  q lessons"
     drawBar(&canvas, layout.footer, left: keys, style: theme.footer)
   }
 
@@ -380,7 +380,7 @@ public final class LabApp {
   private func drawHelp(_ canvas: inout Canvas) {
     let keys: [(String, String)] = [
       ("Space Enter \(unicode ? "→" : "Right")", "run the next line (or go to the next step)"),
-      (unicode ? "←" : "Left", "go back one line (the lab replays from a fresh start)"),
+      (unicode ? "←" : "Left", "go back one line (replayed on fresh sockets)"),
       ("p", "answer the prediction before the line runs"),
       ("h", "show or hide the step's hint"),
       ("Tab Shift-Tab", "move focus between panes"),

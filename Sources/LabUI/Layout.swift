@@ -11,6 +11,11 @@ struct PlayerLayout {
   static let minimumWidth = 80
   static let minimumHeight = 24
 
+  static func leftWidth(for width: Int) -> Int { width >= 110 ? width * 46 / 100 : max(36, width - 38) }
+
+  /// The width inside the right column's borders (where the sockets table goes).
+  static func rightInnerWidth(for width: Int) -> Int { width - leftWidth(for: width) - 2 }
+
   /// Wide terminals put the panes in two even columns; at 80 columns the lesson column is
   /// narrower so the sockets table keeps room.
   init(width: Int, height: Int, zoomed: Pane?, socketRows: Int) {
@@ -23,7 +28,7 @@ struct PlayerLayout {
       panes = [zoomed: body]
       return
     }
-    let leftWidth = width >= 110 ? width * 46 / 100 : max(36, width - 44)
+    let leftWidth = Self.leftWidth(for: width)
     let (left, right) = body.splitLeft(leftWidth)
     let lessonHeight = left.height * 55 / 100
     let (lesson, code) = left.splitTop(lessonHeight)

@@ -31,7 +31,8 @@ extension PaneContext {
   /// the prediction question or its feedback, the why of an errno just produced, the hint.
   func lessonLines(width: Int) -> (text: [StyledLine], pinned: [StyledLine]) {
     let step = player.step
-    var text: [StyledLine] = [[Span("Step \(player.stepIndex + 1) of \(player.lesson.steps.count): \(step.title)", theme.title)], []]
+    var text = wrap([Span("Step \(player.stepIndex + 1) of \(player.lesson.steps.count): \(step.title)", theme.title)], width: width)
+    text.append([])
     text += renderMarkdown(step.prose, width: width, theme: theme)
     if let layers = step.layers {
       text.append([])
@@ -136,7 +137,7 @@ extension PaneContext {
     if wide {
       lines.append([Span(fit("ACTOR", 8) + fit("FD", 4) + fit("TYPE", 5) + fit("LOCAL", 22) + fit("PEER", 22) + fit("STATE", 12) + fit("RECV-Q", 7) + fit("SEND-Q", 7) + "OPTIONS", theme.bold)])
     } else {
-      lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV-Q SEND-Q", theme.bold)])
+      lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV/SEND", theme.bold)])
     }
     for row in player.snapshot.sockets {
       let s = row.snapshot
@@ -154,9 +155,10 @@ extension PaneContext {
           Span(fit(state, 12), stateStyle), Span(queues + options.joined(separator: " "), theme.text),
         ])
       } else {
+        let narrowQueues = "\(s.receiveQueue.map(String.init) ?? "-")/\(s.sendQueue.map(String.init) ?? "-")"
         lines.append([
           Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text), Span(fit(state, 12), stateStyle),
-          Span(queues, theme.text),
+          Span(narrowQueues, theme.text),
         ])
         let more = options.isEmpty ? "" : "  " + options.joined(separator: " ")
         lines.append([Span("  \(local) \(unicode ? "→" : "->") \(peer)\(more)", theme.dim)])
@@ -188,7 +190,7 @@ extension PaneContext {
 
   func addressLines(width: Int) -> [StyledLine] {
     guard let (name, address) = player.currentAddress() else {
-      return [[Span("No address yet. sockaddr_in(...) builds one.", theme.dim)]]
+      return [[Span("No address yet.", theme.dim)]]
     }
     let structName = address.family == AF_INET_VALUE ? "struct sockaddr_in" : "struct sockaddr_in6"
     var lines: [StyledLine] = [[Span(name, theme.bold), Span(" (\(structName), \(address.size) bytes)", theme.text)]]

@@ -1,5 +1,6 @@
 import Foundation
 import LabEngine
+import LabScript
 import LabUI
 import Lessons
 import TerminalUI
@@ -18,6 +19,8 @@ final class Harness {
     self.height = height
   }
 
+  deinit { app.shutdown() }
+
   @discardableResult
   func press(_ keys: Key...) -> Harness {
     for key in keys {
@@ -27,21 +30,193 @@ final class Harness {
     return self
   }
 
+  @discardableResult
   func type(_ text: String) -> Harness {
     for character in text { app.handle(.character(character)) }
     return self
   }
 
+  /// Runs lines until the player is waiting at a prediction prompt or the step ends.
+  var player: Player { app.player! }
+
   var screen: [String] { app.render(width: width, height: height, now: 0).lines }
   var text: String { screen.joined(separator: "\n") }
+
+  /// The screen with what changes from run to run (the port, descriptors' ports, durations)
+  /// replaced by fixed words, for comparing with a reviewed fixture.
+  var normalisedText: String {
+    var text = self.text
+    if let port = app.player?.session.port { text = text.replacingOccurrences(of: String(port), with: "PORT") }
+    return text
+  }
+
+  /// Compares the screen with `Screens/NAME.txt`; with SOCKLAB_RECORD=1 in the environment,
+  /// writes the fixture instead (then review it with git diff).
+  func expectScreen(_ name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Screens/\(name).txt")
+    let actual = normalisedText + "\n"
+    if ProcessInfo.processInfo.environment["SOCKLAB_RECORD"] == "1" {
+      try actual.write(to: url, atomically: true, encoding: .utf8)
+      return
+    }
+    let expected = try String(contentsOf: url, encoding: .utf8)
+    #expect(actual == expected, "screen \(name) differs:\n\(actual)", sourceLocation: sourceLocation)
+  }
 }
 
 extension Live {
   @Suite("The player's screens") struct PlayerScreens {
-    @Test func openingTheFirstLessonShowsItsFirstStep() throws {
+    @Test func thePickerListsTheLessons() throws {
+      let lab = try Harness(width: 80, height: 24)
+      try lab.expectScreen("picker-80x24")
+      lab.width = 120
+      lab.height = 40
+      try lab.expectScreen("picker-120x40")
+      lab.press(.down)
+      #expect(lab.screen.contains { $0.contains("Addresses and byte order") && $0.contains("not started") })
+    }
+
+    @Test func thePlayerLaysOutItsPanesAt80x24And120x40() throws {
+      let lab = try Harness(width: 80, height: 24)
+      lab.press(.enter)
+      try lab.expectScreen("player-80x24")
+      lab.width = 120
+      lab.height = 40
+      try lab.expectScreen("player-120x40")
+    }
+
+    @Test func anyPaneZoomsToTheWholeScreen() throws {
+      let lab = try Harness(width: 80, height: 24)
+      lab.press(.enter, .tab, .character("z"))
+      try lab.expectScreen("zoomed-code-80x24")
+      lab.press(.escape)
+      #expect(!lab.text.contains("(zoomed)"))
+    }
+
+    @Test func helpListsEveryKey() throws {
+      let lab = try Harness(width: 80, height: 24)
+      lab.press(.enter, .character("?"))
+      try lab.expectScreen("help-80x24")
+      lab.press(.escape)
+      #expect(!lab.text.contains("? or Esc closes this help"))
+    }
+
+    @Test func aTooSmallTerminalIsAskedToGrow() throws {
+      let lab = try Harness(width: 79, height: 24)
+      lab.press(.enter)
+      try lab.expectScreen("too-small-79x24")
+      lab.width = 80
+      #expect(lab.text.contains("Step 1 of 15"))
+    }
+
+    @Test func withoutUnicodeTheBoxesAreASCII() throws {
+      let lab = try Harness(width: 80, height: 24, unicode: false)
+      lab.press(.enter)
+      #expect(lab.screen[1].hasPrefix("+ Lesson ---"))
+      #expect(!lab.text.contains("─"))
+    }
+
+    @Test func aBlockedActorShowsWhereItSleeps() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.press(.enter)
+      try advance(lab, untilNextLineContains: "accept(s")
+      lab.press(.character(" "))
+      // The grace period passes: the call is reported as blocked.
+      Thread.sleep(forTimeInterval: 0.2)
+      lab.app.tick()
+      let text = lab.text
+      #expect(text.contains("blocked 0.0s in accept(), kernel: inet_csk_accept"), "\(text)")
+      #expect(text.contains("server blocked 0.0s in accept() (kernel: inet_csk_accept): run another actor's line, or i to interrupt"))
+      #expect(lab.screen.contains { $0.contains("LISTEN") })
+      // The client's connect() unblocks it.
+      try advance(lab, untilNextLineContains: "tcp_state(a)")
+      let rows = lab.screen
+      let established = try #require(rows.firstIndex { $0.contains("server") && $0.contains("ESTABLISHED") }, "\(lab.text)")
+      #expect(rows[established + 1].contains("127.0.0.1:\(lab.player.session.port) → 127.0.0.1:"), "the peer's address")
+      #expect(!lab.text.contains("blocked 0.0s"))
+    }
+
+    @Test func aPredictionIsAskedThenJudged() throws {
       let lab = try Harness()
       lab.press(.enter)
-      #expect(lab.text.contains("Step 1 of 15: A socket for the server"), "\(lab.text)")
+      try advance(lab, untilNextLineContains: "inet_aton")
+      lab.press(.character(" "))
+      #expect(lab.text.contains("Your prediction for inet_aton(\"127.0.0.1\", &addr.sin_addr):"))
+      lab.type("0").press(.enter)
+      #expect(lab.text.contains("✗ You said 0; the kernel said 1."), "\(lab.text)")
+      #expect(lab.text.contains("inet_aton() is one of the old calls"))
+
+      let again = try Harness()
+      again.press(.enter)
+      try advance(again, untilNextLineContains: "inet_aton")
+      again.press(.character(" ")).type("1").press(.enter)
+      #expect(again.text.contains("✓ Right: the kernel said 1."))
+    }
+
+    @Test func goingBackReplaysOnFreshSockets() throws {
+      let lab = try Harness()
+      lab.press(.enter)
+      try advance(lab, untilNextLineContains: "listen(s, 5)")
+      let before = lab.player.nextLine
+      lab.press(.left)
+      #expect(lab.player.nextLine == before - 1)
+      #expect(lab.text.contains("Went back one line: sockets cannot be undone"))
+      #expect(lab.player.snapshot.sockets.count == 1)
+    }
+
+    @Test func theHarnessPlaysLessonOneToTheEnd() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.press(.enter)
+      var presses = 0
+      while !lab.player.isFinished && presses < 200 {
+        if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
+          lab.player.guesses[line] == nil
+        {
+          let answer = lab.player.step.prediction!.answer
+          lab.press(.character(" ")).type(answer).press(.enter)
+        } else {
+          lab.press(.character(" "))
+        }
+        // Give a blocked call's grace period time to pass before the next line.
+        if lab.player.hasRunningCalls {
+          Thread.sleep(forTimeInterval: 0.2)
+          lab.app.tick()
+        }
+        presses += 1
+      }
+      #expect(lab.player.isFinished)
+      let failures = lab.player.lineStates.values.filter {
+        if case .done(let outcome) = $0 { return outcome.verdict.isFailure }
+        return true
+      }
+      #expect(failures.isEmpty, "\(lab.player.log.map(\.text).joined(separator: "\n"))")
+      #expect(lab.player.lineStates.count == lab.player.statements.count)
+      let log = lab.player.log.map(\.text).joined(separator: "\n")
+      #expect(log.contains("= LISTEN"))
+      #expect(log.contains("= ESTABLISHED"))
+      #expect(log.contains("server: recv(") && log.contains(") = 0"))
+      #expect(lab.screen.contains { $0.contains("TIME-WAIT") })
+      lab.press(.character(" "))
+      #expect(lab.text.contains("That was the last step."))
+    }
+
+    /// Presses Space until the next line to run contains `text`.
+    private func advance(_ lab: Harness, untilNextLineContains text: String) throws {
+      for _ in 0..<80 {
+        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains(text) { return }
+        if lab.player.hasRunningCalls {
+          Thread.sleep(forTimeInterval: 0.2)
+          lab.app.tick()
+        }
+        if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
+          lab.player.guesses[line] == nil
+        {
+          lab.press(.character(" ")).type(lab.player.step.prediction!.answer).press(.enter)
+        } else {
+          lab.press(.character(" "))
+        }
+      }
+      Issue.record("never reached a line containing \(text)")
     }
   }
 }
