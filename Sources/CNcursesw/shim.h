@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <langinfo.h>
 #include <ncurses.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -75,6 +76,16 @@ static inline void socklab_install_terminal_guards(int wake_fd) {
   sigaction(SIGHUP, &stop, NULL);
   int crashes[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
   for (unsigned i = 0; i < sizeof crashes / sizeof crashes[0]; i++) signal(crashes[i], socklab_crash_handler);
+}
+
+/* A process started by one whose threads block signals (a test runner, say) inherits that mask:
+   the terminal's signals must reach this thread, or a resize would never be noticed. */
+static inline void socklab_unblock_terminal_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  int signals[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGCONT};
+  for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&set, signals[i]);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static inline int socklab_stop_was_requested(void) { return socklab_stop_requested; }

@@ -216,7 +216,8 @@ public final class LabApp {
     let top = max(0, (canvas.height - lines.count) / 2)
     for (offset, line) in lines.enumerated() {
       let text = String(line.prefix(canvas.width))
-      canvas.write(text, x: max(0, (canvas.width - text.count) / 2), y: top + offset, style: offset == 0 ? theme.bold : theme.text)
+      canvas.write(
+        text, x: max(0, (canvas.width - text.count) / 2), y: top + offset, style: offset == 0 ? theme.bold : theme.text)
     }
   }
 
@@ -232,7 +233,9 @@ public final class LabApp {
 
   private func drawPicker(_ canvas: inout Canvas) {
     let bounds = canvas.bounds
-    drawBar(&canvas, Rect(x: 0, y: 0, width: bounds.width, height: 1), left: "SocketLab: learn Berkeley sockets, one real call at a time", style: theme.header)
+    drawBar(
+      &canvas, Rect(x: 0, y: 0, width: bounds.width, height: 1),
+      left: "SocketLab: learn Berkeley sockets, one real call at a time", style: theme.header)
     let body = Rect(x: 0, y: 1, width: bounds.width, height: bounds.height - 2)
     let listHeight = min(library.lessons.count + 2, body.height - 9)
     let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
@@ -246,7 +249,9 @@ public final class LabApp {
       let lesson = library.lessons[index]
       let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
       let titleWidth = max(10, inside.width - 38)
-      let text = " " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13) + fit("\(lesson.minutes) min", 8) + status
+      let text =
+        " " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
+        + fit("\(lesson.minutes) min", 8) + status
       let style = index == selection ? theme.selection : (status == "done" ? theme.success : theme.text)
       if index == selection { canvas.fill(Rect(x: inside.x, y: inside.y + row, width: inside.width, height: 1), style: style) }
       canvas.write(text, x: inside.x, y: inside.y + row, style: style, clip: inside)
@@ -260,12 +265,17 @@ public final class LabApp {
       var lines: [StyledLine] = wrap(inlineSpans(lesson.summary, theme: theme), width: details.width)
       lines.append([])
       let titles = lesson.prerequisites.map { id in library.lessons.first { $0.id == id }?.title ?? id }
-      lines.append([Span("Before this: ", theme.bold), Span(titles.isEmpty ? "nothing" : titles.joined(separator: ", "), theme.text)])
+      lines.append([
+        Span("Before this: ", theme.bold), Span(titles.isEmpty ? "nothing" : titles.joined(separator: ", "), theme.text),
+      ])
       lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
       lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
       let predictions = progress.lessons[lesson.id]?.predictions ?? []
       if !predictions.isEmpty {
-        lines.append([Span("Predictions: ", theme.bold), Span("\(predictions.filter(\.right).count) of \(predictions.count) right", theme.text)])
+        lines.append([
+          Span("Predictions: ", theme.bold),
+          Span("\(predictions.filter(\.right).count) of \(predictions.count) right", theme.text),
+        ])
       }
       if !lesson.introduction.isEmpty {
         lines.append([])
@@ -277,18 +287,22 @@ public final class LabApp {
     }
     drawBar(
       &canvas, Rect(x: 0, y: bounds.height - 1, width: bounds.width, height: 1),
-      left: "\(unicode ? "↑↓" : "up/down") choose   Enter open   ? help   q quit", right: "theme: \(theme.name)", style: theme.footer)
+      left: "\(unicode ? "↑↓" : "up/down") choose   Enter open   ? help   q quit", right: "theme: \(theme.name)",
+      style: theme.footer)
   }
 
   // MARK: Player
 
   private func drawPlayer(_ canvas: inout Canvas, _ player: Player, now: UInt64) {
     let context = PaneContext(player: player, theme: theme, glyphs: glyphs, unicode: unicode, now: now, cLines: cLines)
-    let socketLines = context.socketLines(width: player.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2).count
+    let socketLines = context.socketLines(
+      width: player.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2
+    ).count
     let layout = PlayerLayout(width: canvas.width, height: canvas.height, zoomed: player.zoomed, socketRows: socketLines)
     drawBar(
       &canvas, layout.header,
-      left: "SocketLab \(unicode ? "·" : "|") \(player.lesson.number). \(player.lesson.title) \(unicode ? "·" : "|") step \(player.stepIndex + 1) of \(player.lesson.steps.count)",
+      left:
+        "SocketLab \(unicode ? "·" : "|") \(player.lesson.number). \(player.lesson.title) \(unicode ? "·" : "|") step \(player.stepIndex + 1) of \(player.lesson.steps.count)",
       right: "PORT = \(player.session.port)", style: theme.header)
     for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
       drawPane(&canvas, pane, rect, context)
@@ -305,7 +319,8 @@ public final class LabApp {
     let player = context.player
     let focused = player.focus == pane
     let inside = canvas.box(
-      rect, title: pane.rawValue + (player.zoomed == pane ? " (zoomed)" : ""), glyphs: focused ? (unicode ? .heavy : .ascii) : glyphs,
+      rect, title: pane.rawValue + (player.zoomed == pane ? " (zoomed)" : ""),
+      glyphs: focused ? (unicode ? .heavy : .ascii) : glyphs,
       style: focused ? theme.focusedBorder : theme.border, titleStyle: focused ? theme.focusedBorder : theme.title)
     guard !inside.isEmpty else { return }
     let lines: [StyledLine]
@@ -320,7 +335,9 @@ public final class LabApp {
         let pinnedHeight = min(pinned.count, max(3, inside.height * 3 / 5))
         let (top, bottom) = inside.splitTop(inside.height - pinnedHeight - 1)
         area = top
-        canvas.write(String(repeating: unicode ? "┄" : "-", count: inside.width), x: inside.x, y: bottom.y, style: theme.border, clip: inside)
+        canvas.write(
+          String(repeating: unicode ? "┄" : "-", count: inside.width), x: inside.x, y: bottom.y, style: theme.border, clip: inside
+        )
         canvas.write(pinned, in: Rect(x: bottom.x, y: bottom.y + 1, width: bottom.width, height: bottom.height - 1))
       }
     case .code:
@@ -347,8 +364,10 @@ public final class LabApp {
     if let prompt = player.prompt {
       let source = player.statements[prompt.statement].source
       let line = [
-        Span(" Your prediction for ", theme.prediction), Span(source.split(separator: "=").first.map { String($0).trimmingSpaces() } ?? source, theme.code),
-        Span(": ", theme.prediction), Span(prompt.text + (unicode ? "▏" : "_"), theme.bold), Span("   Enter runs it, Esc cancels", theme.dim),
+        Span(" Your prediction for ", theme.prediction),
+        Span(source.split(separator: "=").first.map { String($0).trimmingSpaces() } ?? source, theme.code),
+        Span(": ", theme.prediction), Span(prompt.text + (unicode ? "▏" : "_"), theme.bold),
+        Span("   Enter runs it, Esc cancels", theme.dim),
       ]
       canvas.write(line, x: rect.x, y: rect.y, clip: rect)
       return
@@ -398,7 +417,8 @@ public final class LabApp {
     canvas.fill(rect)
     let inside = canvas.box(rect, title: "Keys", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
     for (row, (key, meaning)) in keys.enumerated() where row < inside.height - 1 {
-      canvas.write([Span(" " + fit(key, 22), theme.key), Span(meaning, theme.text)], x: inside.x, y: inside.y + row, clip: inside)
+      canvas.write(
+        [Span(" " + fit(key, 22), theme.key), Span(meaning, theme.text)], x: inside.x, y: inside.y + row, clip: inside)
     }
     canvas.write(" ? or Esc closes this help", x: inside.x, y: inside.maxY - 1, style: theme.dim, clip: inside)
   }

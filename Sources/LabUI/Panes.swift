@@ -31,16 +31,19 @@ extension PaneContext {
   /// the prediction question or its feedback, the why of an errno just produced, the hint.
   func lessonLines(width: Int) -> (text: [StyledLine], pinned: [StyledLine]) {
     let step = player.step
-    var text = wrap([Span("Step \(player.stepIndex + 1) of \(player.lesson.steps.count): \(step.title)", theme.title)], width: width)
+    var text = wrap(
+      [Span("Step \(player.stepIndex + 1) of \(player.lesson.steps.count): \(step.title)", theme.title)], width: width)
     text.append([])
     text += renderMarkdown(step.prose, width: width, theme: theme)
     if let layers = step.layers {
       text.append([])
-      text += wrap([Span("Layers below: ", theme.bold)] + inlineSpans(layers, theme: theme).map { Span($0.text, theme.dim) }, width: width)
+      text += wrap(
+        [Span("Layers below: ", theme.bold)] + inlineSpans(layers, theme: theme).map { Span($0.text, theme.dim) }, width: width)
     }
     if let elsewhere = step.elsewhere {
       text.append([])
-      text += wrap([Span("Elsewhere: ", theme.bold)] + inlineSpans(elsewhere, theme: theme).map { Span($0.text, theme.dim) }, width: width)
+      text += wrap(
+        [Span("Elsewhere: ", theme.bold)] + inlineSpans(elsewhere, theme: theme).map { Span($0.text, theme.dim) }, width: width)
     }
     var pinned: [StyledLine] = []
     if let line = player.predictionStatement, let prediction = step.prediction {
@@ -135,7 +138,11 @@ extension PaneContext {
     var lines: [StyledLine] = []
     let wide = width >= 90
     if wide {
-      lines.append([Span(fit("ACTOR", 8) + fit("FD", 4) + fit("TYPE", 5) + fit("LOCAL", 22) + fit("PEER", 22) + fit("STATE", 12) + fit("RECV-Q", 7) + fit("SEND-Q", 7) + "OPTIONS", theme.bold)])
+      lines.append([
+        Span(
+          fit("ACTOR", 8) + fit("FD", 4) + fit("TYPE", 5) + fit("LOCAL", 22) + fit("PEER", 22) + fit("STATE", 12)
+            + fit("RECV-Q", 7) + fit("SEND-Q", 7) + "OPTIONS", theme.bold)
+      ])
     } else {
       lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV/SEND", theme.bold)])
     }
@@ -151,13 +158,15 @@ extension PaneContext {
       let stateStyle = s.tcpState == .listen || s.tcpState == .established ? theme.success : theme.text
       if wide {
         lines.append([
-          Span(fit(row.actor, 8), theme.actor), Span(fit(String(s.fd), 4) + fit(type, 5) + fit(local, 22) + fit(peer, 22), theme.text),
+          Span(fit(row.actor, 8), theme.actor),
+          Span(fit(String(s.fd), 4) + fit(type, 5) + fit(local, 22) + fit(peer, 22), theme.text),
           Span(fit(state, 12), stateStyle), Span(queues + options.joined(separator: " "), theme.text),
         ])
       } else {
         let narrowQueues = "\(s.receiveQueue.map(String.init) ?? "-")/\(s.sendQueue.map(String.init) ?? "-")"
         lines.append([
-          Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text), Span(fit(state, 12), stateStyle),
+          Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text),
+          Span(fit(state, 12), stateStyle),
           Span(narrowQueues, theme.text),
         ])
         let more = options.isEmpty ? "" : "  " + options.joined(separator: " ")
@@ -174,11 +183,15 @@ extension PaneContext {
     for orphan in player.snapshot.lingering {
       if wide {
         lines.append([
-          Span(fit("(closed)", 8) + fit("-", 4) + fit("TCP", 5) + fit(orphan.local.endpoint, 22) + fit(orphan.peer.endpoint, 22), theme.dim),
+          Span(
+            fit("(closed)", 8) + fit("-", 4) + fit("TCP", 5) + fit(orphan.local.endpoint, 22) + fit(orphan.peer.endpoint, 22),
+            theme.dim),
           Span(fit(orphan.state.description, 12), theme.blocked), Span("no descriptor: the kernel keeps it", theme.dim),
         ])
       } else {
-        lines.append([Span(fit("(closed)", 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(orphan.state.description, theme.blocked)])
+        lines.append([
+          Span(fit("(closed)", 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(orphan.state.description, theme.blocked),
+        ])
         lines.append([Span("  \(orphan.local.endpoint) \(unicode ? "→" : "->") \(orphan.peer.endpoint)", theme.dim)])
       }
     }
@@ -205,12 +218,17 @@ extension PaneContext {
         lines.append([Span(fit("  " + field.name, 16), theme.code), Span(bytes, theme.text)])
         lines += wrap([Span(field.meaning, theme.dim)], width: width - 16).map { [Span(String(repeating: " ", count: 16))] + $0 }
       } else {
-        lines.append([Span(fit("  " + field.name, 16), theme.code), Span(fit(bytes, bytesWidth + 1), theme.text), Span(field.meaning, theme.dim)])
+        lines.append([
+          Span(fit("  " + field.name, 16), theme.code), Span(fit(bytes, bytesWidth + 1), theme.text),
+          Span(field.meaning, theme.dim),
+        ])
       }
     }
     let port = address.port
     lines.append([
-      Span("  htons(\(port)) = \(ByteOrder.htons(port)): bytes \(ByteOrder.memoryBytes(ByteOrder.htons(port)).map(hexByte).joined(separator: " ")) in memory", theme.dim)
+      Span(
+        "  htons(\(port)) = \(ByteOrder.htons(port)): bytes \(ByteOrder.memoryBytes(ByteOrder.htons(port)).map(hexByte).joined(separator: " ")) in memory",
+        theme.dim)
     ])
     for function in ["inet_aton", "inet_ntoa", "getsockname", "getpeername"] {
       if let text = player.addressCalls[function] { lines.append([Span("  " + text, theme.text)]) }
@@ -233,7 +251,9 @@ extension PaneContext {
       return [Span(line.text, style)]
     }
     for call in player.snapshot.blocked {
-      lines.append([Span("\(call.actor): \(call.statement.source)  \(spinner) blocked \(seconds(since: call.since))", theme.blocked)])
+      lines.append([
+        Span("\(call.actor): \(call.statement.source)  \(spinner) blocked \(seconds(since: call.since))", theme.blocked)
+      ])
     }
     if lines.isEmpty { lines = [[Span("Every call will be listed here with its result, errno and time.", theme.dim)]] }
     return lines

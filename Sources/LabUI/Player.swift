@@ -82,7 +82,9 @@ public final class Player {
   /// Called from any thread whenever the engine records an event, so a run loop can wake up.
   private let wake: @Sendable () -> Void
 
-  public init(lesson: Lesson, configuration: SessionConfiguration = SessionConfiguration(), wake: @escaping @Sendable () -> Void = {}) {
+  public init(
+    lesson: Lesson, configuration: SessionConfiguration = SessionConfiguration(), wake: @escaping @Sendable () -> Void = {}
+  ) {
     self.lesson = lesson
     self.wake = wake
     statements = lesson.steps.flatMap(\.statements)
@@ -289,7 +291,8 @@ public final class Player {
       case .blocked(let call):
         lineStates[line] = .blocked(call)
         let sleeping = call.kernelFunction.map { ", asleep in \($0)" } ?? ""
-        log.append(LogLine(text: "\(call.actor): \(call.statement.source)  … blocked in \(call.callName)\(sleeping)", kind: .blocked))
+        log.append(
+          LogLine(text: "\(call.actor): \(call.statement.source)  … blocked in \(call.callName)\(sleeping)", kind: .blocked))
       case .interrupted(let call, let how):
         log.append(LogLine(text: "\(call.actor): interrupted \(call.callName): \(how)", kind: .info))
       default:
@@ -307,7 +310,10 @@ public final class Player {
   private func logLine(_ statement: Statement, _ outcome: StepOutcome) -> LogLine {
     let target = statement.target.map { CRenderer().expression($0) + " = " } ?? ""
     let call = outcome.record.map { "\(target)\($0.description)" } ?? "\(target)\(outcome.value)"
-    let took = outcome.record.map { $0.function == "value" || $0.nanoseconds == 0 ? "" : "  \(formatDuration(nanoseconds: $0.nanoseconds))" } ?? ""
+    let took =
+      outcome.record.map {
+        $0.function == "value" || $0.nanoseconds == 0 ? "" : "  \(formatDuration(nanoseconds: $0.nanoseconds))"
+      } ?? ""
     var text = "\(statement.actorName): \(call)\(took)"
     var kind = LogLine.Kind.ok
     switch outcome.verdict {
@@ -325,11 +331,13 @@ public final class Player {
 
   private func judgePrediction(_ line: Int, actual: String, outcome: StepOutcome) {
     guard let guess = guesses[line] else { return }
-    let right = Self.matches(guess: guess, actual: outcome, answer: lesson.steps[stepIndex].prediction?.answer, ports: session.environment.ports)
+    let right = Self.matches(
+      guess: guess, actual: outcome, answer: lesson.steps[stepIndex].prediction?.answer, ports: session.environment.ports)
     feedback = PredictionFeedback(statement: line, guess: guess, actual: actual, right: right)
     onProgress?(
       .predicted(
-        PredictionRecord(step: stepIndex, line: statements[line].location.line, guess: guess, actual: actual, right: right, at: 0)))
+        PredictionRecord(step: stepIndex, line: statements[line].location.line, guess: guess, actual: actual, right: right, at: 0)
+      ))
   }
 
   /// Whether a learner's guess says the same as what the line returned: `12`, `-1 ECONNREFUSED`,

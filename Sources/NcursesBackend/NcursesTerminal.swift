@@ -19,6 +19,7 @@ public final class NcursesTerminal: TerminalBackend {
   public init(wakeDescriptor: Int32) {
     setlocale(LC_ALL, "")
     unicode = socklab_locale_is_utf8() != 0
+    socklab_unblock_terminal_signals()
     socklab_install_terminal_guards(wakeDescriptor)
     set_escdelay(25)  // Esc registers at once instead of after a second
     initscr()
@@ -85,6 +86,13 @@ public final class NcursesTerminal: TerminalBackend {
     init_pair(number, foreground, background)
     pairs[key] = number
     return number
+  }
+
+  /// After a resize the screen's old contents cannot be trusted: repaint everything next time.
+  public func invalidate() {
+    guard active else { return }
+    clearok(socklab_stdscr(), true)
+    erase()
   }
 
   public func nextKey() -> Key? {

@@ -7,15 +7,19 @@ public struct BorderGlyphs: Sendable, Equatable {
   public var bottomLeft: Character
   public var bottomRight: Character
 
-  public static let unicode = BorderGlyphs(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘")
-  public static let heavy = BorderGlyphs(horizontal: "━", vertical: "┃", topLeft: "┏", topRight: "┓", bottomLeft: "┗", bottomRight: "┛")
-  public static let ascii = BorderGlyphs(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+")
+  public static let unicode = BorderGlyphs(
+    horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘")
+  public static let heavy = BorderGlyphs(
+    horizontal: "━", vertical: "┃", topLeft: "┏", topRight: "┓", bottomLeft: "┗", bottomRight: "┛")
+  public static let ascii = BorderGlyphs(
+    horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+")
 }
 
 extension Canvas {
   /// Draws a border around `rect` with `title` in its top edge, and returns the inside.
   @discardableResult
-  public mutating func box(_ rect: Rect, title: String = "", glyphs: BorderGlyphs, style: Style, titleStyle: Style? = nil) -> Rect {
+  public mutating func box(_ rect: Rect, title: String = "", glyphs: BorderGlyphs, style: Style, titleStyle: Style? = nil) -> Rect
+  {
     guard rect.width >= 2, rect.height >= 2 else { return Rect(x: rect.x, y: rect.y, width: 0, height: 0) }
     let right = rect.maxX - 1
     let bottom = rect.maxY - 1

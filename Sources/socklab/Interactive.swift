@@ -52,12 +52,20 @@ enum Interactive {
         terminal.draw(canvas)
         previous = canvas
       }
-      var waits = [pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)]
+      var waits = [
+        pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
+      ]
       _ = poll(&waits, 2, app.isBusy ? busyRefresh : idleRefresh)
       var drain = [UInt8](repeating: 0, count: 64)
       while read(readEnd, &drain, drain.count) > 0 {}
       while let key = terminal.nextKey() {
-        if key == .resize { previous = nil } else { app.handle(key) }
+        if key == .resize {
+          terminal.invalidate()
+          previous = nil
+        } else {
+          app.handle(key)
+        }
         if app.wantsToQuit { break }
       }
       app.tick()

@@ -53,7 +53,9 @@ struct Socklab: ParsableCommand {
       printError("socklab: the lessons in \(folder) have problems; `socklab lint \(folder)` lists them.")
       throw ExitCode(2)
     }
-    let chosen = theme.flatMap(Theme.named) ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
+    let chosen =
+      theme.flatMap(Theme.named)
+      ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
     Interactive.run(
       library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
       configuration: SessionConfiguration(port: port, allowRemote: allowRemote))

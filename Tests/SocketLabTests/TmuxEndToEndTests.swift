@@ -1,0 +1,158 @@
+import Foundation
+import Lessons
+import Testing
+
+/// The real binary in a real terminal: tmux on a private socket, keys sent with send-keys, the
+/// screen read with capture-pane.
+final class TmuxSession {
+  let socket = "socklab-test-\(UUID().uuidString.prefix(8))"
+  let name = "lab"
+  let exitFile: String
+  let stateFolder: String
+
+  static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+  init(width: Int, height: Int) throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-tmux-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    stateFolder = folder.path
+    exitFile = folder.appendingPathComponent("exit-status").path
+    let command = "'\(Socklab.executable.path)'; echo $? > '\(exitFile)'"
+    // Without output capture: the tmux server this starts would hold a pipe open forever.
+    try run(
+      "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-e", "LANG=C.UTF-8", "-e",
+      "XDG_STATE_HOME=\(stateFolder)", "-c", Socklab.packageRoot.path, command)
+  }
+
+  deinit {
+    try? run("kill-server")
+    try? FileManager.default.removeItem(atPath: stateFolder)
+  }
+
+  /// Runs tmux with `arguments` and returns what it printed. posix_spawn and waitpid directly:
+  /// the tmux server a client starts must not inherit anything the test waits on.
+  @discardableResult
+  func tmux(_ arguments: String...) throws -> String { try spawn(arguments, capture: true) }
+
+  func send(_ keys: String...) throws { try spawn(["send-keys", "-t", name] + keys, capture: false) }
+
+  func run(_ arguments: String...) throws { try spawn(arguments, capture: false) }
+
+  @discardableResult
+  private func spawn(_ arguments: [String], capture: Bool) throws -> String {
+    let outputPath = stateFolder + "/tmux-output-\(UUID().uuidString)"
+    defer { unlink(outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, capture ? outputPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = (["tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    // Start tmux as a shell would, with no signal blocked (the test runner's threads block some).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, argv, environ)
+    guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO) }
+    var exit: Int32 = 0
+    while waitpid(pid, &exit, 0) < 0 && errno == EINTR {}
+    guard capture else { return "" }
+    return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+  }
+
+  func screen() throws -> String { try tmux("capture-pane", "-p", "-t", name) }
+
+  /// Waits (bounded) until the screen contains `text`; returns the screen.
+  @discardableResult
+  func waitFor(_ text: String, seconds: Double = 10) throws -> String {
+    let deadline = Date().addingTimeInterval(seconds)
+    var last = ""
+    while Date() < deadline {
+      last = try screen()
+      if last.contains(text) { return last }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Issue.record("the screen never showed \(text):\n\(last)")
+    return last
+  }
+
+  /// The program's exit status once it has ended (bounded wait).
+  func exitStatus(seconds: Double = 10) -> String? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if let text = try? String(contentsOfFile: exitFile, encoding: .utf8), !text.isEmpty {
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+      }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return nil
+  }
+}
+
+extension Live {
+  @Suite("In a real terminal") struct InTmux {
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func lessonOnePlaysToTheEndInARealTerminal() throws {
+      let lesson = try #require(try LessonLibrary.load(LessonChecks.lessonsFolder).lesson(named: "tcp-conversation"))
+      var answers = lesson.steps.compactMap { $0.prediction?.answer }
+      let tmux = try TmuxSession(width: 100, height: 30)
+      try tmux.waitFor("1. A TCP conversation")
+      try tmux.send("Enter")
+      try tmux.waitFor("Step 1 of 15")
+
+      var seen: [String] = []
+      var resized = false
+      for _ in 0..<150 {
+        let screen = try tmux.screen()
+        seen += screen.split(separator: "\n").map(String.init)
+        if screen.contains("That was the last step") || screen.contains("Lesson complete") { break }
+        if screen.contains("Your prediction for") {
+          try tmux.send("-l", answers.isEmpty ? "?" : answers.removeFirst())
+          try tmux.send("Enter")
+        } else {
+          try tmux.send("Space")
+        }
+        if !resized && screen.contains("Step 7 of 15") {
+          try tmux.run("resize-window", "-t", tmux.name, "-x", "80", "-y", "24")
+          resized = true
+        }
+        Thread.sleep(forTimeInterval: 0.25)
+      }
+      let final = try tmux.screen()
+      seen += final.split(separator: "\n").map(String.init)
+      #expect(resized)
+      #expect(final.split(separator: "\n").count == 24, "the screen was not re-laid out at 80x24:\n\(final)")
+      #expect(final.contains("step 15 of 15"), "\(final)")
+      #expect(seen.contains { $0.contains("LISTEN") })
+      #expect(seen.contains { $0.contains("ESTABLISHED") })
+      #expect(seen.contains { $0.contains("→ 127.0.0.1:") }, "the peer's address")
+      #expect(seen.contains { $0.contains("recv(a, buf, sizeof buf, 0);  // = 0") }, "recv() = 0 after the shutdown")
+      #expect(seen.contains { $0.contains("TIME-WAIT") })
+      #expect(!seen.contains { $0.contains("✗") }, "a line failed")
+
+      try tmux.send("q")
+      try tmux.waitFor("Lessons")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
+
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func ctrlCAndSIGTERMRestoreTheTerminal() throws {
+      let tmux = try TmuxSession(width: 100, height: 30)
+      try tmux.waitFor("1. A TCP conversation")
+      try tmux.send("Enter")
+      try tmux.waitFor("Step 1 of 15")
+      try tmux.send("C-c")
+      #expect(tmux.exitStatus() == "0")
+      // The shell got its terminal back: the lab's screen is gone.
+      #expect(!(try tmux.screen().contains("Step 1 of 15")))
+    }
+  }
+}
