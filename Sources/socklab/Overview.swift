@@ -2,10 +2,8 @@ enum Overview {
   static let notATerminal = """
     socklab: the lesson player needs a terminal, and this output is not one.
 
-    To replay a lesson or a script without a terminal, use:
+    To replay a lesson or a script without a terminal, use `socklab run`, for example
       socklab run tcp-conversation
-      socklab run Lessons/scripts/tcp-hello.lab
-    and `socklab help` lists every command.
     """
 
   static let text = """
@@ -16,6 +14,7 @@ enum Overview {
     return values, errno names, TCP states, bytes waiting in queues.
 
     Commands:
+      socklab                 open the lessons in this terminal (at least 80x24)
       socklab run LESSON      replay a lesson (a file or an id such as tcp-conversation)
       socklab run FILE        run a script of call lines headless and print the transcript
       socklab run FILE --json the same transcript as JSON, for programs
@@ -31,6 +30,5 @@ enum Overview {
       server: bind(s, &addr, sizeof addr)                      = 0
       client: connect(c, &addr, sizeof addr)                   = -1 ECONNREFUSED
 
-    Run socklab in a terminal (at least 80x24) to open the lesson player.
     """
 }

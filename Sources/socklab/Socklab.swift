@@ -13,7 +13,16 @@ struct Socklab: ParsableCommand {
     commandName: "socklab",
     abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
     discussion: "With no command, opens the lesson picker and the lesson player in this terminal.",
-    subcommands: [RunCommand.self, LintCommand.self, ProgressCommand.self]
+    subcommands: [LessonsCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self],
+    defaultSubcommand: LessonsCommand.self
+  )
+}
+
+/// The lesson picker and player: what `socklab` alone opens.
+struct LessonsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lessons",
+    abstract: "Open the lesson picker and the lesson player (what socklab does with no command)."
   )
 
   @Option(help: "Colours: \(Theme.names.joined(separator: ", ")). NO_COLOR in the environment means monochrome.")
@@ -38,6 +47,8 @@ struct Socklab: ParsableCommand {
   func run() throws {
     guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
       print(Overview.notATerminal)
+      print()
+      print(Overview.text)
       throw ExitCode(1)
     }
     let folder = lessons ?? LessonLibrary.defaultFolder()

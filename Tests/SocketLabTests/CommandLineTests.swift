@@ -64,11 +64,18 @@ struct Socklab {
 
 extension Live {
   @Suite("The socklab command") struct CommandLine {
-    @Test func withoutArgumentsItIntroducesItself() throws {
+    @Test func withoutATerminalItPointsToRun() throws {
       let result = try Socklab.run([])
-      #expect(result.status == 0)
-      #expect(result.output.contains("SocketLab"))
-      #expect(result.output.contains("socklab run FILE"))
+      #expect(result.status == 1)
+      #expect(result.output.hasPrefix("socklab: the lesson player needs a terminal, and this output is not one."))
+      #expect(result.output.contains("socklab run tcp-conversation"))
+      #expect(result.output.contains("socklab lint [PATH]"))
+    }
+
+    @Test func anUnknownThemeIsRefused() throws {
+      let result = try Socklab.run(["--theme", "neon"])
+      #expect(result.status == 64)
+      #expect(result.errors.contains("unknown theme neon; choose one of default, high-contrast, monochrome"))
     }
 
     @Test func runPrintsATranscriptALearnerCanRead() throws {
