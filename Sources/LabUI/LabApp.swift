@@ -343,12 +343,12 @@ public final class LabApp {
     case .code:
       let (code, current) = context.codeLines()
       lines = code
-      if !focused || player.scroll[pane] == nil { offset = max(0, current - inside.height / 3) }
+      if !focused || player.scroll[pane] == nil { offset = Self.pagedOffset(keeping: current, visible: inside.height) }
     case .sockets: lines = context.socketLines(width: inside.width)
     case .address: lines = context.addressLines(width: inside.width)
     case .log:
       lines = context.logLines().flatMap { wrap($0, width: inside.width, indent: 4) }
-      if !focused || player.scroll[pane] == nil { offset = max(0, lines.count - inside.height) }
+      if !focused || player.scroll[pane] == nil { offset = Self.pagedOffset(showingEndOf: lines.count, visible: inside.height) }
     }
     offset = min(offset, max(0, lines.count - area.height))
     canvas.write(lines, in: area, offset: offset)
@@ -358,6 +358,20 @@ public final class LabApp {
       let tag = " \(less)\(more.isEmpty || less.isEmpty ? "" : " ")\(more) "
       if tag.count > 2 { canvas.write(tag, x: rect.maxX - tag.count - 1, y: rect.maxY - 1, style: theme.dim, clip: rect) }
     }
+  }
+
+  /// Scrolls by half a pane at a time, not a line at a time, so that a step redraws only what
+  /// changed instead of shifting the whole pane (fewer bytes to the terminal, a steadier picture).
+  static func pagedOffset(keeping row: Int, visible height: Int) -> Int {
+    let step = max(1, height / 2)
+    return max(0, (row - step / 2) / step * step)
+  }
+
+  /// The offset that shows the last of `count` lines, moving in half-pane steps.
+  static func pagedOffset(showingEndOf count: Int, visible height: Int) -> Int {
+    guard count > height else { return 0 }
+    let step = max(1, height / 2)
+    return min(count - 1, (count - height + step - 1) / step * step)
   }
 
   private func drawStatus(_ canvas: inout Canvas, _ rect: Rect, _ player: Player, _ context: PaneContext) {

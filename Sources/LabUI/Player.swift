@@ -270,11 +270,12 @@ public final class Player {
     }
     let events = session.log.events(from: seenEvents)
     seenEvents += events.count
-    var changed = !events.isEmpty
+    var changed = false
     for event in events {
       guard let ticket = event.ticket, let line = tickets[ticket] else { continue }
       switch event.kind {
       case .finished(let statement, let outcome):
+        changed = true
         lineStates[line] = .done(outcome)
         log.append(logLine(statement, outcome))
         if let record = outcome.record, ["inet_aton", "inet_ntoa", "getsockname", "getpeername"].contains(record.function) {
@@ -285,18 +286,21 @@ public final class Player {
           feedback = PredictionFeedback(statement: line, guess: guess, actual: outcome.record?.resultText ?? "", right: false)
         }
       case .refused(let statement, let error):
+        changed = true
         lineStates[line] = .refused(error)
         log.append(LogLine(text: "\(statement.actorName): \(statement.source)  NOT RUN: \(error.message)", kind: .refused))
         message = "\(error.message) — \(error.hint ?? "")"
       case .blocked(let call):
+        changed = true
         lineStates[line] = .blocked(call)
         let sleeping = call.kernelFunction.map { ", asleep in \($0)" } ?? ""
         log.append(
           LogLine(text: "\(call.actor): \(call.statement.source)  … blocked in \(call.callName)\(sleeping)", kind: .blocked))
       case .interrupted(let call, let how):
+        changed = true
         log.append(LogLine(text: "\(call.actor): interrupted \(call.callName): \(how)", kind: .info))
       default:
-        changed = false
+        break
       }
     }
     if changed || hasRunningCalls { refreshSnapshot() }

@@ -13,7 +13,7 @@ struct Socklab: ParsableCommand {
     commandName: "socklab",
     abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
     discussion: "With no command, opens the lesson picker and the lesson player in this terminal.",
-    subcommands: [LessonsCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self],
+    subcommands: [LessonsCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, BenchCommand.self],
     defaultSubcommand: LessonsCommand.self
   )
 }

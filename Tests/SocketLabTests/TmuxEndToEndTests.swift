@@ -12,16 +12,17 @@ final class TmuxSession {
 
   static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
 
-  init(width: Int, height: Int) throws {
+  init(width: Int, height: Int, term: String? = nil) throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-tmux-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     stateFolder = folder.path
     exitFile = folder.appendingPathComponent("exit-status").path
     let command = "'\(Socklab.executable.path)'; echo $? > '\(exitFile)'"
     // Without output capture: the tmux server this starts would hold a pipe open forever.
-    try run(
-      "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-e", "LANG=C.UTF-8", "-e",
-      "XDG_STATE_HOME=\(stateFolder)", "-c", Socklab.packageRoot.path, command)
+    let environment = ["LANG=C.UTF-8", "XDG_STATE_HOME=\(stateFolder)"] + (term.map { ["TERM=\($0)"] } ?? [])
+    try spawn(
+      ["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)"]
+        + environment.flatMap { ["-e", $0] } + ["-c", Socklab.packageRoot.path, command], capture: false)
   }
 
   deinit {
@@ -144,7 +145,7 @@ extension Live {
     }
 
     @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
-    func ctrlCAndSIGTERMRestoreTheTerminal() throws {
+    func ctrlCRestoresTheTerminal() throws {
       let tmux = try TmuxSession(width: 100, height: 30)
       try tmux.waitFor("1. A TCP conversation")
       try tmux.send("Enter")
@@ -153,6 +154,33 @@ extension Live {
       #expect(tmux.exitStatus() == "0")
       // The shell got its terminal back: the lab's screen is gone.
       #expect(!(try tmux.screen().contains("Step 1 of 15")))
+    }
+
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func sigtermEndsTheLabCleanly() throws {
+      let tmux = try TmuxSession(width: 100, height: 30)
+      try tmux.waitFor("1. A TCP conversation")
+      try tmux.send("Enter")
+      try tmux.waitFor("Step 1 of 15")
+      let shell = try tmux.tmux("display-message", "-p", "-t", tmux.name, "#{pane_pid}").trimmingCharacters(
+        in: .whitespacesAndNewlines)
+      let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+      let lab = try #require(Int32(children.split(separator: " ").first ?? ""))
+      kill(lab, SIGTERM)
+      #expect(tmux.exitStatus() == "0")
+      #expect(!(try tmux.screen().contains("Step 1 of 15")))
+    }
+
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func aTerminalWithoutColoursStillWorks() throws {
+      let tmux = try TmuxSession(width: 80, height: 24, term: "vt100")
+      let screen = try tmux.waitFor("1. A TCP conversation")
+      #expect(screen.contains("Lessons"))
+      try tmux.send("Enter")
+      try tmux.waitFor("Step 1 of 15")
+      try tmux.send("q")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
     }
   }
 }

@@ -1,0 +1,125 @@
+import ArgumentParser
+import LabEngine
+import LabUI
+import Lessons
+import SocketKit
+import TerminalUI
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure the player: first frame, render time, bytes per frame and per step, idle CPU, memory.",
+    discussion: """
+      Renders on an in-memory canvas of 120x40 and counts the bytes a diffing terminal library
+      would send. Lesson 1 is played step by step for real. The idle phase refreshes the live
+      panes the way the terminal's run loop does (one kernel sample a second).
+      """
+  )
+
+  @Option(help: "How long to measure idle CPU, in seconds.")
+  var idleSeconds = 10
+
+  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
+  var lessons: String?
+
+  func run() throws {
+    let start = MonotonicClock.nanoseconds()
+    let library = try LessonLibrary.load(lessons ?? LessonLibrary.defaultFolder())
+    guard !library.lessons.isEmpty else { throw ValidationError("no lessons found") }
+    let app = LabApp(library: library, progressStore: nil, theme: Theme.named("default")!, unicode: true)
+    defer { app.shutdown() }
+    let (width, height) = (120, 40)
+
+    var previous = app.render(width: width, height: height)
+    let firstFrameBytes = AnsiEncoder.encode(from: nil, to: previous).count
+    let firstFrame = MonotonicClock.nanoseconds() - start
+
+    app.open(0)
+    var frame = app.render(width: width, height: height)
+    let playerFrameBytes = AnsiEncoder.encode(from: nil, to: frame).count
+    previous = frame
+
+    var renderTimes: [UInt64] = []
+    for _ in 0..<200 {
+      let t = MonotonicClock.nanoseconds()
+      frame = app.render(width: width, height: height)
+      renderTimes.append(MonotonicClock.nanoseconds() - t)
+    }
+    renderTimes.sort()
+
+    var stepBytes: [Int] = []
+    guard let player = app.player else { return }
+    var presses = 0
+    while !player.isFinished && presses < 300 {
+      if let line = player.pendingStatement, player.statements[line].expectation == .prediction, player.guesses[line] == nil {
+        app.handle(.character(" "))
+        for character in player.step.prediction?.answer ?? "?" { app.handle(.character(character)) }
+        app.handle(.enter)
+      } else {
+        app.handle(.character(" "))
+      }
+      if player.hasRunningCalls {
+        _ = poll(nil, 0, 200)
+        app.tick()
+      }
+      frame = app.render(width: width, height: height)
+      stepBytes.append(AnsiEncoder.encode(from: previous, to: frame).count)
+      previous = frame
+      presses += 1
+    }
+
+    var usageBefore = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usageBefore)
+    let idleStart = MonotonicClock.nanoseconds()
+    var idleFrames = 0
+    var idleBytes = 0
+    while MonotonicClock.nanoseconds() - idleStart < UInt64(idleSeconds) * 1_000_000_000 {
+      _ = poll(nil, 0, Interactive.idleRefresh)
+      app.tick()
+      frame = app.render(width: width, height: height)
+      if frame != previous {
+        if getenv("SOCKLAB_BENCH_DEBUG") != nil {
+          for (a, b) in zip(previous.lines, frame.lines) where a != b { print("- \(a)\n+ \(b)") }
+        }
+        idleBytes += AnsiEncoder.encode(from: previous, to: frame).count
+        previous = frame
+      }
+      idleFrames += 1
+    }
+    let idleWall = Double(MonotonicClock.nanoseconds() - idleStart) / 1e9
+    var usageAfter = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usageAfter)
+    let cpu =
+      seconds(usageAfter.ru_utime) + seconds(usageAfter.ru_stime) - seconds(usageBefore.ru_utime) - seconds(usageBefore.ru_stime)
+
+    let mean = stepBytes.isEmpty ? 0 : stepBytes.reduce(0, +) / stepBytes.count
+    let median = stepBytes.sorted()[stepBytes.count / 2]
+    print("SocketLab benchmark, 120x40 canvas, lesson 1 (\(player.lesson.title))")
+    print("  first frame (picker), from command start:  \(formatDuration(nanoseconds: firstFrame))")
+    print("  median render of a player frame:           \(formatDuration(nanoseconds: renderTimes[renderTimes.count / 2]))")
+    print("  bytes, first picker frame:                 \(firstFrameBytes)")
+    print("  bytes, first player frame:                 \(playerFrameBytes)")
+    print("  bytes per step (\(stepBytes.count) steps):  median \(median), mean \(mean), max \(stepBytes.max() ?? 0)")
+    print("  a step's redraw / a full frame (median):   \(percent(Double(median) / Double(playerFrameBytes)))")
+    print(
+      "  idle: \(idleFrames) refreshes in \(String(format1(idleWall)))s, \(idleBytes) bytes sent, CPU \(percent(cpu / idleWall)) of a core"
+    )
+    print("  peak resident memory:                      \(usageAfter.ru_maxrss / 1024) MB")
+  }
+
+  private func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+
+  private func percent(_ fraction: Double) -> String {
+    let hundredths = Int((fraction * 10000).rounded())
+    return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) %"
+  }
+
+  private func format1(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+}
