@@ -391,9 +391,9 @@ public final class LabApp {
       return
     }
     if let call = player.snapshot.blocked.first {
-      let sleeping = call.kernelFunction.map { " (kernel: \($0))" } ?? ""
+      let sleeping = call.kernelFunction.map { " (\($0))" } ?? ""
       canvas.write(
-        " \(context.spinner) \(call.actor) blocked \(context.seconds(since: call.since)) in \(call.callName)\(sleeping): run another actor's line, or i to interrupt",
+        " \(context.spinner) \(call.actor) blocked \(context.seconds(since: call.since)) in \(call.callName)\(sleeping) · Space: next line · i: interrupt",
         x: rect.x, y: rect.y, style: theme.blocked, clip: rect)
       return
     }

@@ -105,8 +105,10 @@ extension PaneContext {
       let base = isNext ? theme.current : step.contains(index) ? theme.code : theme.dim
       let code = cLines[index]
       for (offset, text) in code.enumerated() {
-        var line: StyledLine = [Span(offset == 0 ? marker : "  ", offset == 0 ? markerStyle : base), Span(text, base)]
-        if offset == code.count - 1, let result { line.append(Span("  // \(result)", markerStyle)) }
+        // The marker and result go on the statement's last line: the call, after any declarations.
+        let isCall = offset == code.count - 1
+        var line: StyledLine = [Span(isCall ? marker : "  ", isCall ? markerStyle : base), Span(text, base)]
+        if isCall, let result { line.append(Span("  // \(result)", markerStyle)) }
         lines.append(line)
       }
     }
@@ -174,11 +176,14 @@ extension PaneContext {
       }
     }
     for call in player.snapshot.blocked {
-      let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
-      lines.append([
-        Span(fit(call.actor, wide ? 8 : 7), theme.actor),
-        Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)\(sleeping)", theme.blocked),
-      ])
+      let blocked = Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)", theme.blocked)
+      if wide {
+        let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
+        lines.append([Span(fit(call.actor, 8), theme.actor), blocked, Span(sleeping, theme.blocked)])
+      } else {
+        lines.append([Span(fit(call.actor, 7), theme.actor), blocked])
+        if let function = call.kernelFunction { lines.append([Span("  asleep in \(function)", theme.blocked)]) }
+      }
     }
     for orphan in player.snapshot.lingering {
       if wide {
@@ -249,11 +254,6 @@ extension PaneContext {
       case .prediction: style = theme.prediction
       }
       return [Span(line.text, style)]
-    }
-    for call in player.snapshot.blocked {
-      lines.append([
-        Span("\(call.actor): \(call.statement.source)  \(spinner) blocked \(seconds(since: call.since))", theme.blocked)
-      ])
     }
     if lines.isEmpty { lines = [[Span("Every call will be listed here with its result, errno and time.", theme.dim)]] }
     return lines
