@@ -221,3 +221,41 @@ extension Live {
     }
   }
 }
+
+extension Live {
+  @Suite("The player keeps progress") struct PlayerProgress {
+    @Test func theLastLessonAndEachPredictionAreKept() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-player-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let store = ProgressStore(path: folder.path + "/progress.json")
+      let library = try LessonLibrary.load(Live.LessonChecks.lessonsFolder)
+
+      let first = LabApp(library: library, progressStore: store, theme: .monochrome, unicode: true, clock: { 1234 })
+      first.handle(.down)
+      first.handle(.enter)
+      let player = try #require(first.player)
+      #expect(player.lesson.id == "addresses-and-byte-order")
+      // The first line of lesson 2 is a value; the third is a prediction point.
+      first.handle(.character(" "))
+      first.handle(.character(" "))
+      first.handle(.character(" "))
+      for character in "16" { first.handle(.character(character)) }
+      first.handle(.enter)
+      first.shutdown()
+
+      let saved = store.load().0
+      #expect(saved.lastLesson == "addresses-and-byte-order")
+      let prediction = try #require(saved.lessons["addresses-and-byte-order"]?.predictions.first)
+      #expect(prediction.guess == "16")
+      #expect(prediction.actual == "28")
+      #expect(!prediction.right)
+      #expect(prediction.at == 1234)
+
+      let again = LabApp(library: library, progressStore: store, theme: .monochrome, unicode: true)
+      #expect(again.selection == 1)
+      let screen = again.render(width: 100, height: 30).text
+      #expect(screen.contains("2. Addresses and byte order") && screen.contains("step 1 of \(library.lessons[1].steps.count)"))
+      #expect(screen.contains("Predictions: 0 of 1 right"))
+    }
+  }
+}
