@@ -13,13 +13,7 @@ struct LintCommand: ParsableCommand {
 
   func run() throws {
     let target = path ?? LessonLibrary.defaultFolder()
-    let library: LessonLibrary
-    do {
-      library = try LessonLibrary.load(target)
-    } catch {
-      printError("socklab: \(error)")
-      throw ExitCode(2)
-    }
+    let library = try orExitTwo { try LessonLibrary.load(target) }
     for problem in library.problems { print(problem.description) }
     let steps = library.lessons.reduce(0) { $0 + $1.steps.count }
     let lines = library.lessons.reduce(0) { $0 + $1.script.statements.count }

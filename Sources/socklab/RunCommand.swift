@@ -71,12 +71,8 @@ struct RunCommand: ParsableCommand {
   private func load() throws -> (Script, [Step]) {
     let isLesson = target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/"))
     if isLesson {
-      let library: LessonLibrary
-      do {
-        library = try LessonLibrary.load(Files.exists(target) ? target : lessons ?? LessonLibrary.defaultFolder())
-      } catch {
-        printError("socklab: \(error)")
-        throw ExitCode(2)
+      let library = try orExitTwo {
+        try LessonLibrary.load(Files.exists(target) ? target : lessons ?? LessonLibrary.defaultFolder())
       }
       guard let lesson = Files.exists(target) ? library.lessons.first : library.lesson(named: target) else {
         let known = library.lessons.map(\.id).joined(separator: ", ")
@@ -90,13 +86,7 @@ struct RunCommand: ParsableCommand {
       }
       return (lesson.script, lesson.steps)
     }
-    let text: String
-    do {
-      text = try Files.read(target)
-    } catch {
-      printError("socklab: \(error)")
-      throw ExitCode(2)
-    }
+    let text = try orExitTwo { try Files.read(target) }
     do {
       return (try Parser.parse(text, file: target), [])
     } catch {

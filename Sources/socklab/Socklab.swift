@@ -52,13 +52,7 @@ struct LessonsCommand: ParsableCommand {
       throw ExitCode(1)
     }
     let folder = lessons ?? LessonLibrary.defaultFolder()
-    let library: LessonLibrary
-    do {
-      library = try LessonLibrary.load(folder)
-    } catch {
-      printError("socklab: \(error)")
-      throw ExitCode(2)
-    }
+    let library = try orExitTwo { try LessonLibrary.load(folder) }
     if !library.problems.isEmpty {
       for problem in library.problems { printError(problem.description) }
       printError("socklab: the lessons in \(folder) have problems; `socklab lint \(folder)` lists them.")

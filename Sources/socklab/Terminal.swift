@@ -1,6 +1,19 @@
+import ArgumentParser
+
 #if canImport(Glibc)
   import Glibc
 #endif
+
+/// Runs `body`; when it throws, says why on standard error and exits with status 2 (the status
+/// every command uses for input it could not read).
+func orExitTwo<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch {
+    printError("socklab: \(error)")
+    throw ExitCode(2)
+  }
+}
 
 /// Writes a line to standard error.
 func printError(_ message: String) {
