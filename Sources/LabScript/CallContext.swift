@@ -184,6 +184,19 @@ struct CallContext {
     environment.note(Endpoints(local: local, peer: peer), for: fd)
   }
 
+  /// A listener on 0.0.0.0 or an unbound socket (which listen() binds to 0.0.0.0) would accept
+  /// connections from other machines; the lab listens on loopback only unless told otherwise.
+  private func requireLoopbackListener(_ fd: Int32, at place: SourceLocation) throws(ScriptError) {
+    guard !environment.allowRemote, environment.owns(fd), let local = SocketAPI.getsockname(fd: fd).1 else { return }
+    if local.port == 0 || !local.isLoopback {
+      let what =
+        local.port == 0 ? "an unbound socket (listen() would bind it to every address)" : "a socket bound to \(local.host)"
+      throw ScriptError(
+        "listen() on \(what) was not run: other machines could connect to it", at: place,
+        hint: "bind it to 127.0.0.1 or ::1 first (port 0 lets the kernel choose), or start socklab with --allow-remote")
+    }
+  }
+
   private func requireLocal(_ address: SocketAddress, _ function: String, at place: SourceLocation) throws(ScriptError) {
     if address.isLocal || environment.allowRemote { return }
     throw ScriptError(
@@ -247,6 +260,7 @@ struct CallContext {
       return record
     case "listen":
       let fd = try descriptor(a[0])
+      try requireLoopbackListener(fd, at: place)
       let record = SocketAPI.listen(fd: fd, backlog: try int32(a[1]))
       refresh(fd)
       return record

@@ -122,6 +122,18 @@ public enum SocketAddress: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// True only for loopback addresses (127.0.0.0/8, ::1, ::ffff:127.x.y.z): a socket listening
+  /// there cannot be reached from another machine.
+  public var isLoopback: Bool {
+    let bytes = addressBytes
+    switch self {
+    case .ipv4: return bytes[0] == 127
+    case .ipv6:
+      if bytes == [UInt8](repeating: 0, count: 15) + [1] { return true }
+      return Array(bytes.prefix(12)) == [UInt8](repeating: 0, count: 10) + [0xff, 0xff] && bytes[12] == 127
+    }
+  }
+
   /// `{AF_INET, 127.0.0.1:40123}` or `{AF_INET6, [::1]:40123}`.
   public var description: String {
     switch self {

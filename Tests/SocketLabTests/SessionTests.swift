@@ -209,3 +209,24 @@ extension String {
     return lines.joined(separator: "\n")
   }
 }
+
+extension Live.Sessions {
+  @Test func theLabListensOnLoopbackOnly() throws {
+    let report = try run(
+      """
+      s = socket(AF_INET, SOCK_STREAM, 0) = fd
+      listen(s, 5) = 0
+      """)
+    let refused = try #require(report.entries.last)
+    #expect(refused.kind == .refused)
+    #expect(refused.text.contains("listen() on an unbound socket (listen() would bind it to every address) was not run"))
+    let anywhere = try run(
+      """
+      s = socket(AF_INET, SOCK_STREAM, 0) = fd
+      any = sockaddr_in(htonl(INADDR_ANY), htons(PORT))
+      bind(s, &any, sizeof any) = 0
+      listen(s, 5) = 0
+      """)
+    #expect(anywhere.entries.last?.text.contains("listen() on a socket bound to 0.0.0.0 was not run") == true)
+  }
+}
