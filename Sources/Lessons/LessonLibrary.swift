@@ -11,6 +11,12 @@ public struct LessonLibrary: Sendable {
   /// Problems in single files and across files (duplicate ids, missing prerequisites).
   public var problems: [ScriptError]
 
+  public init(folder: String, lessons: [Lesson], problems: [ScriptError] = []) {
+    self.folder = folder
+    self.lessons = lessons
+    self.problems = problems
+  }
+
   /// Loads every lesson file (`*.md` but `README.md`) of `folder`, or the one file `path` names.
   public static func load(_ path: String) throws(LessonFileError) -> LessonLibrary {
     let files: [String]

@@ -184,7 +184,7 @@ extension Live {
       try _ = expectPasses(
         """
         server: s = socket(AF_INET6, SOCK_STREAM, 0) = fd
-        server: any6 = sockaddr_in6("::", htons(PORT))
+        server: any6 = sockaddr_in6("::ffff:127.0.0.1", htons(PORT))
         server: bind(s, &any6, sizeof any6) = 0
         server: listen(s, 5) = 0
         client: c = socket(AF_INET, SOCK_STREAM, 0) = fd

@@ -12,8 +12,12 @@ final class Harness {
   var width: Int
   var height: Int
 
-  init(width: Int = 100, height: Int = 30, theme: Theme = Theme.named("default")!, unicode: Bool = true) throws {
-    let library = try LessonLibrary.load(Live.LessonChecks.lessonsFolder)
+  /// `firstLessons` keeps screens that list lessons independent of lessons added later.
+  init(
+    width: Int = 100, height: Int = 30, theme: Theme = Theme.named("default")!, unicode: Bool = true, firstLessons: Int? = nil
+  ) throws {
+    var library = try LessonLibrary.load(Live.LessonChecks.lessonsFolder)
+    if let firstLessons { library = LessonLibrary(folder: library.folder, lessons: Array(library.lessons.prefix(firstLessons))) }
     app = LabApp(library: library, progressStore: nil, theme: theme, unicode: unicode)
     self.width = width
     self.height = height
@@ -67,7 +71,7 @@ final class Harness {
 extension Live {
   @Suite("The player's screens") struct PlayerScreens {
     @Test func thePickerListsTheLessons() throws {
-      let lab = try Harness(width: 80, height: 24)
+      let lab = try Harness(width: 80, height: 24, firstLessons: 3)
       try lab.expectScreen("picker-80x24")
       lab.width = 120
       lab.height = 40
