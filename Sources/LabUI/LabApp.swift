@@ -237,24 +237,43 @@ public final class LabApp {
       &canvas, Rect(x: 0, y: 0, width: bounds.width, height: 1),
       left: "SocketLab: learn Berkeley sockets, one real call at a time", style: theme.header)
     let body = Rect(x: 0, y: 1, width: bounds.width, height: bounds.height - 2)
-    let listHeight = min(library.lessons.count + 2, body.height - 9)
+    // Lessons under their groups' headings, when the lessons name groups.
+    var rows: [Int?] = []
+    var headings: [Int: String] = [:]
+    var previousGroup: String?
+    for (index, lesson) in library.lessons.enumerated() {
+      if let group = lesson.group, group != previousGroup {
+        headings[rows.count] = group
+        rows.append(nil)
+        previousGroup = group
+      }
+      rows.append(index)
+    }
+    let listHeight = min(rows.count + 2, body.height - 9)
     let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
     var inside = canvas.box(listRect, title: "Lessons", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
     if let notice {
       canvas.write(notice, x: inside.x, y: inside.y, style: theme.failure, clip: inside)
       inside = Rect(x: inside.x, y: inside.y + 1, width: inside.width, height: inside.height - 1)
     }
-    let first = max(0, selection - inside.height + 1)
-    for (row, index) in (first..<library.lessons.count).prefix(inside.height).enumerated() {
+    let selectedRow = rows.firstIndex { $0 == selection } ?? 0
+    let first = max(0, selectedRow - inside.height + 1)
+    for (offset, rowIndex) in (first..<rows.count).prefix(inside.height).enumerated() {
+      let y = inside.y + offset
+      guard let index = rows[rowIndex] else {
+        canvas.write(headings[rowIndex] ?? "", x: inside.x + 1, y: y, style: theme.title, clip: inside)
+        continue
+      }
       let lesson = library.lessons[index]
       let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
-      let titleWidth = max(10, inside.width - 38)
+      let titleWidth = max(10, inside.width - 40)
       let text =
-        " " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
-        + fit("\(lesson.minutes) min", 8) + status
+        "   " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
+        + fit("\(lesson.minutes) min", 8)
+        + status
       let style = index == selection ? theme.selection : (status == "done" ? theme.success : theme.text)
-      if index == selection { canvas.fill(Rect(x: inside.x, y: inside.y + row, width: inside.width, height: 1), style: style) }
-      canvas.write(text, x: inside.x, y: inside.y + row, style: style, clip: inside)
+      if index == selection { canvas.fill(Rect(x: inside.x, y: y, width: inside.width, height: 1), style: style) }
+      canvas.write(text, x: inside.x, y: y, style: style, clip: inside)
     }
     if library.lessons.isEmpty {
       canvas.write("No lessons found in \(library.folder).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)

@@ -8,6 +8,8 @@ public struct Lesson: Sendable, Equatable {
   public var level: Level
   public var actors: [String]
   public var prerequisites: [String]
+  /// The part of the curriculum the picker lists it under ("Basics"); optional.
+  public var group: String?
   /// The estimated time, in minutes.
   public var minutes: Int
   /// The order in the curriculum, from the file name's number (`01-…`).

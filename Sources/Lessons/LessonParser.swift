@@ -6,6 +6,8 @@ import LabScript
 public enum LessonParser {
   /// The front matter keys, in the order a lesson writes them.
   public static let requiredKeys = ["id", "title", "summary", "level", "actors", "prerequisites", "time"]
+  /// Keys a lesson may leave out.
+  public static let optionalKeys = ["group"]
 
   /// Where each front matter key was written, for pointing at it.
   public struct FrontMatterLines: Sendable, Equatable {
@@ -72,7 +74,8 @@ private struct LessonReader {
     return Lesson(
       id: fields["id"] ?? "", title: fields["title"] ?? "", summary: fields["summary"] ?? "", level: level ?? .beginner,
       actors: actors, prerequisites: fields["prerequisites"] == "none" ? [] : list(fields["prerequisites"]),
-      minutes: minutes(fields["time"]) ?? 0, number: fileNumber ?? 0, file: file, introduction: introduction, steps: steps)
+      group: fields["group"].flatMap { $0.isEmpty ? nil : $0 }, minutes: minutes(fields["time"]) ?? 0, number: fileNumber ?? 0,
+      file: file, introduction: introduction, steps: steps)
   }
 
   private var fileNumber: Int? {
@@ -105,10 +108,10 @@ private struct LessonReader {
       }
       let key = String(text[..<colon]).trimmingSpaces()
       let value = String(text[text.index(after: colon)...]).trimmingSpaces()
-      guard LessonParser.requiredKeys.contains(key) else {
+      guard LessonParser.requiredKeys.contains(key) || LessonParser.optionalKeys.contains(key) else {
         problem(
           "unknown front matter key \(key)", line: index + 1,
-          hint: "the keys are \(LessonParser.requiredKeys.joined(separator: ", "))")
+          hint: "the keys are \(LessonParser.requiredKeys.joined(separator: ", ")), and optionally group")
         continue
       }
       fields[key] = value

@@ -25,6 +25,11 @@ extension Live {
         let report = ScriptRunner().run(lesson.script, in: session)
         session.close()
         #expect(report.failures == 0, "\(lesson.file)\n\(transcript(report).rawValue)")
+        // Every errno a lesson explains is one its replay really produced.
+        let produced = Set(report.entries.compactMap(\.errno))
+        for name in lesson.steps.flatMap(\.whys.keys) {
+          #expect(produced.contains(name), "\(lesson.file) explains \(name) but its replay never produced it")
+        }
       }
     }
 
