@@ -72,6 +72,7 @@ public struct CRenderer: Sendable {
         let isV6 = arguments.first.map { if case .name("AF_INET6", _) = $0 { return true } else { return false } } ?? false
         lines += declare(variable, isV6 ? "struct in6_addr" : "struct in_addr")
       case .addressList: lines += declare(variable, "struct addrinfo *")
+      case .ip6: lines += declare(variable, "char[16]")
       }
     }
     if (name == "getsockname" || name == "getpeername") && arguments.count == 1 {

@@ -14,6 +14,8 @@ public enum OutParameter: Sendable, Hashable {
   case ipAddress
   /// `struct addrinfo *`
   case addressList
+  /// `char ip[16]`: libowfat's raw IPv6 address.
+  case ip6
 }
 
 /// What sort of thing a name of the call language stands for.
@@ -108,6 +110,14 @@ public enum CallCatalog {
       "turns a numeric host or localhost and a port into socket addresses"),
     spec("freeaddrinfo", ["res"], "frees the list getaddrinfo returned"),
     spec("strlen", ["s"], "the length of a string"),
+    spec("socket_tcp6", [], "libowfat: a non-blocking IPv6 TCP socket that also takes IPv4 peers"),
+    spec("socket_bind6", ["s", "ip", "port", "scope_id"], "libowfat: bind to a 16-byte address and a port in host order"),
+    spec("socket_listen", ["s", "backlog"], "libowfat: listen"),
+    spec(
+      "socket_accept6", ["s", "ip", "port", "scope_id"], out: [1: .ip6, 2: .integer, 3: .integer],
+      "libowfat: accept, writing the peer's address, port (host order) and scope id"),
+    spec("socket_connect6", ["s", "ip", "port", "scope_id"], "libowfat: connect; -1 EINPROGRESS on a non-blocking socket"),
+    spec("socket_connected", ["s"], "libowfat: 1 if the socket has a connected peer, 0 if not"),
     spec(
       "sockaddr_in", ["addr", "port"], arities: [0, 2], .builder, "a struct sockaddr_in: IPv4 address text and a port field"),
     spec(
@@ -118,6 +128,7 @@ public enum CallCatalog {
     spec("pollfd", ["fd", "events"], .builder, "a struct pollfd for poll()"),
     spec("pollfds", ["pollfd", "..."], arities: Set(1...64), .builder, "an array of struct pollfd"),
     spec("in_addr", ["s_addr"], arities: [0, 1], .builder, "a struct in_addr"),
+    spec("ip6", ["text"], .builder, "16 raw IPv6 address bytes from text, as libowfat's calls take them"),
     spec("addrinfo", ["family", "socktype", "flags"], arities: [0, 1, 2, 3], .builder, "hints for getaddrinfo"),
     spec("value", ["expr"], .builder, "shows what an expression or variable holds, so a line can check it: value(optval) = 1"),
     spec(

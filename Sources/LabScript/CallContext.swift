@@ -463,6 +463,43 @@ struct CallContext {
         host: try optionalText(a[0]), service: try optionalText(a[1]), family: family, socketType: socketType, flags: flags)
       try write(.addressList(list), to: a[3], cType: "struct addrinfo *")
       return record
+    case "socket_tcp6":
+      let record = Libowfat.socket_tcp6()
+      if let fd = record.result.intValue, fd >= 0 { environment.opened(Int32(fd)) }
+      return record
+    case "socket_bind6":
+      let fd = try descriptor(a[0])
+      let record = Libowfat.socket_bind6(fd: fd, ip: try ip6(a[1]), port: try port(a[2]), scopeID: UInt32(truncatingIfNeeded: try integer(a[3])))
+      refresh(fd)
+      return record
+    case "socket_listen":
+      let fd = try descriptor(a[0])
+      try requireLoopbackListener(fd, at: place)
+      let record = Libowfat.socket_listen(fd: fd, backlog: UInt32(truncatingIfNeeded: try integer(a[1])))
+      refresh(fd)
+      return record
+    case "socket_accept6":
+      let fd = try descriptor(a[0])
+      let (record, ip, port, scope) = Libowfat.socket_accept6(fd: fd)
+      if let newFD = record.result.intValue, newFD >= 0 {
+        environment.opened(Int32(newFD))
+        refresh(Int32(newFD))
+        try write(.in6Addr(ip), to: outTarget(a[1]), cType: "char[16]")
+        try write(.int(Int(port)), to: outTarget(a[2]), cType: "uint16")
+        try write(.int(Int(scope)), to: outTarget(a[3]), cType: "uint32")
+      }
+      return record
+    case "socket_connect6":
+      let fd = try descriptor(a[0])
+      let ip = try ip6(a[1])
+      let port = try port(a[2])
+      let scope = UInt32(truncatingIfNeeded: try integer(a[3]))
+      try requireLocal(.ipv6(bytes: ip, sinPort: ByteOrder.htons(port), scopeID: scope), name, at: place)
+      let record = Libowfat.socket_connect6(fd: fd, ip: ip, port: port, scopeID: scope)
+      refresh(fd)
+      return record
+    case "socket_connected":
+      return Libowfat.socket_connected(fd: try descriptor(a[0]))
     case "freeaddrinfo":
       return pure(name, a[0].rootName ?? "res", 0)
     case "strlen":
@@ -546,6 +583,8 @@ struct CallContext {
         entries += more
       }
       return .pollSet(entries)
+    case "ip6":
+      return .in6Addr(try ip6(a[0]))
     case "in_addr":
       return .inAddr(a.isEmpty ? 0 : UInt32(truncatingIfNeeded: try integer(a[0])))
     case "addrinfo":
@@ -555,6 +594,32 @@ struct CallContext {
     default:
       throw ScriptError("\(name)() is not a builder", at: place)
     }
+  }
+
+  /// libowfat's `const char ip[16]`: an in6_addr value, V6loopback/V6any, or IPv6 text.
+  private mutating func ip6(_ expr: Expr) throws(ScriptError) -> [UInt8] {
+    switch try evaluate(expr) {
+    case .in6Addr(let bytes): return bytes
+    case .buffer(let contents, _) where contents.count == 16: return contents
+    case .string(let bytes):
+      let text = String(decoding: bytes, as: UTF8.self)
+      guard let raw = SocketAddress.parseHost(text, family: AF_INET6_VALUE) else {
+        throw ScriptError("\"\(text)\" is not an IPv6 address", at: expr.location, hint: "write ::1, or use V6loopback")
+      }
+      return raw
+    case let other:
+      throw ScriptError(
+        "expected 16 IPv6 address bytes, not \(other.kindName)", at: expr.location, hint: "pass V6loopback, V6any or ip6(\"::1\")")
+    }
+  }
+
+  /// A port in host order, as libowfat takes it.
+  private mutating func port(_ expr: Expr) throws(ScriptError) -> UInt16 {
+    let value = try integer(expr)
+    guard (0...65535).contains(value) else {
+      throw ScriptError("\(value) is not a port", at: expr.location, hint: "ports go from 0 to 65535; libowfat takes them in host order, without htons()")
+    }
+    return UInt16(value)
   }
 
   /// A port field value: what the script passes is stored as is (so a forgotten htons shows).

@@ -37,6 +37,8 @@ public final class Environment: Sendable {
 
   public func variable(_ name: String) -> Variable? {
     if let port = ports[name] { return Variable(value: .int(Int(port)), cType: "int") }
+    if name == "V6loopback" { return Variable(value: .in6Addr(Libowfat.loopback), cType: "const char[16]") }
+    if name == "V6any" { return Variable(value: .in6Addr(Libowfat.any), cType: "const char[16]") }
     return state.withLock { $0.variables[name] }
   }
 

@@ -4,7 +4,7 @@ import SocketKit
 /// that mistakes are reported with their place before anything runs.
 public enum Parser {
   /// Names every script may use without defining them: the ports the lab picks at the start.
-  public static let builtins: Set<String> = ["PORT", "PORT2"]
+  public static let builtins: Set<String> = ["PORT", "PORT2", "V6loopback", "V6any"]
 
   /// Fields the language lets a script read or set, by the C structure they belong to.
   public static let fieldNames: [String] = [
