@@ -14,7 +14,9 @@ let package = Package(
     // Tiny C functions for what Swift cannot import: variadic ioctl/fcntl, errno names,
     // TCP_INFO, gettid and the sock_diag netlink dump.
     .target(name: "CShims"),
-    .target(name: "SocketKit", dependencies: ["CShims"]),
+    // OpenSSL's BIO socket routines, called for real (libssl-dev).
+    .systemLibrary(name: "CLibcrypto"),
+    .target(name: "SocketKit", dependencies: ["CShims", "CLibcrypto"]),
     .target(name: "LabScript", dependencies: ["SocketKit"]),
     .target(name: "Lessons", dependencies: ["LabScript"]),
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),

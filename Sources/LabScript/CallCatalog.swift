@@ -110,6 +110,19 @@ public enum CallCatalog {
       "turns a numeric host or localhost and a port into socket addresses"),
     spec("freeaddrinfo", ["res"], "frees the list getaddrinfo returned"),
     spec("strlen", ["s"], "the length of a string"),
+    spec("BIO_socket", ["domain", "socktype", "protocol", "options"], "OpenSSL: create a socket; the descriptor, or -1"),
+    spec("BIO_bind", ["sock", "addr", "options"], "OpenSSL: bind; 1 on success, 0 on failure"),
+    spec(
+      "BIO_listen", ["sock", "addr", "options"],
+      "OpenSSL: set the BIO_SOCK_ options, bind and listen in one call; 1 on success, 0 on failure"),
+    spec(
+      "BIO_connect", ["sock", "addr", "options"],
+      "OpenSSL: connect (start to, with BIO_SOCK_NONBLOCK); 1 on success, 0 on failure"),
+    spec(
+      "BIO_accept_ex", ["accept_sock", "peer", "options"], out: [1: .socketAddress],
+      "OpenSSL: accept, with BIO_SOCK_NONBLOCK for the new socket; the descriptor, or -1"),
+    spec("BIO_closesocket", ["sock"], "OpenSSL: close; 1 on success, 0 on failure"),
+    spec("BIO_socket_nbio", ["sock", "mode"], "OpenSSL: non-blocking mode on (1) or off (0); 1 on success"),
     spec("socket_tcp6", [], "libowfat: a non-blocking IPv6 TCP socket that also takes IPv4 peers"),
     spec("socket_bind6", ["s", "ip", "port", "scope_id"], "libowfat: bind to a 16-byte address and a port in host order"),
     spec("socket_listen", ["s", "backlog"], "libowfat: listen"),
@@ -128,6 +141,9 @@ public enum CallCatalog {
     spec("pollfd", ["fd", "events"], .builder, "a struct pollfd for poll()"),
     spec("pollfds", ["pollfd", "..."], arities: Set(1...64), .builder, "an array of struct pollfd"),
     spec("in_addr", ["s_addr"], arities: [0, 1], .builder, "a struct in_addr"),
+    spec(
+      "bio_addr", ["family", "host", "port"], .builder,
+      "a BIO_ADDR made with BIO_ADDR_rawmake: numeric host text and a port in network order"),
     spec("ip6", ["text"], .builder, "16 raw IPv6 address bytes from text, as libowfat's calls take them"),
     spec("addrinfo", ["family", "socktype", "flags"], arities: [0, 1, 2, 3], .builder, "hints for getaddrinfo"),
     spec("value", ["expr"], .builder, "shows what an expression or variable holds, so a line can check it: value(optval) = 1"),

@@ -463,13 +463,55 @@ struct CallContext {
         host: try optionalText(a[0]), service: try optionalText(a[1]), family: family, socketType: socketType, flags: flags)
       try write(.addressList(list), to: a[3], cType: "struct addrinfo *")
       return record
+    case "BIO_socket":
+      let record = OpenSSLBIO.socket(
+        domain: try int32(a[0]), type: try int32(a[1]), protocol: try int32(a[2]), options: try int32(a[3]))
+      if let fd = record.result.intValue, fd >= 0 { environment.opened(Int32(fd)) }
+      return record
+    case "BIO_bind", "BIO_listen", "BIO_connect":
+      let fd = try descriptor(a[0])
+      let target = try address(a[1])
+      let options = try int32(a[2])
+      if name == "BIO_connect" { try requireLocal(target, name, at: place) }
+      if name == "BIO_listen", !environment.allowRemote, !target.isLoopback {
+        throw ScriptError(
+          "BIO_listen() on \(target.host) was not run: other machines could connect to it", at: place,
+          hint: "listen on 127.0.0.1 or ::1, or start socklab with --allow-remote")
+      }
+      let record =
+        name == "BIO_bind"
+        ? OpenSSLBIO.bind(fd: fd, address: target, options: options)
+        : name == "BIO_listen"
+          ? OpenSSLBIO.listen(fd: fd, address: target, options: options)
+          : OpenSSLBIO.connect(fd: fd, address: target, options: options)
+      refresh(fd)
+      return record
+    case "BIO_accept_ex":
+      let fd = try descriptor(a[0])
+      let peerTarget = outTarget(a[1])
+      let (record, peer) = OpenSSLBIO.accept(fd: fd, wantPeer: peerTarget != nil, options: try int32(a[2]))
+      if let newFD = record.result.intValue, newFD >= 0 {
+        environment.opened(Int32(newFD))
+        refresh(Int32(newFD))
+        try write(.socketAddress(peer), to: peerTarget, cType: "BIO_ADDR *")
+      }
+      return record
+    case "BIO_closesocket":
+      let fd = try descriptor(a[0])
+      refresh(fd)
+      let record = OpenSSLBIO.closesocket(fd: fd)
+      if record.result.intValue == 1 { environment.closed(fd) }
+      return record
+    case "BIO_socket_nbio":
+      return OpenSSLBIO.socketNbio(fd: try descriptor(a[0]), on: try integer(a[1]) != 0)
     case "socket_tcp6":
       let record = Libowfat.socket_tcp6()
       if let fd = record.result.intValue, fd >= 0 { environment.opened(Int32(fd)) }
       return record
     case "socket_bind6":
       let fd = try descriptor(a[0])
-      let record = Libowfat.socket_bind6(fd: fd, ip: try ip6(a[1]), port: try port(a[2]), scopeID: UInt32(truncatingIfNeeded: try integer(a[3])))
+      let record = Libowfat.socket_bind6(
+        fd: fd, ip: try ip6(a[1]), port: try port(a[2]), scopeID: UInt32(truncatingIfNeeded: try integer(a[3])))
       refresh(fd)
       return record
     case "socket_listen":
@@ -585,6 +627,18 @@ struct CallContext {
       return .pollSet(entries)
     case "ip6":
       return .in6Addr(try ip6(a[0]))
+    case "bio_addr":
+      let family = try int32(a[0])
+      let text = try self.text(a[1])
+      let port = try portField(a[2])
+      guard let raw = SocketAddress.parseHost(text, family: family) else {
+        throw ScriptError(
+          "\"\(text)\" is not a numeric address of that family", at: a[1].location,
+          hint: "write 127.0.0.1 with AF_INET or ::1 with AF_INET6")
+      }
+      return .socketAddress(
+        family == AF_INET6_VALUE
+          ? .ipv6(bytes: raw, sinPort: port) : .ipv4(sinAddr: raw.withUnsafeBytes { $0.load(as: UInt32.self) }, sinPort: port))
     case "in_addr":
       return .inAddr(a.isEmpty ? 0 : UInt32(truncatingIfNeeded: try integer(a[0])))
     case "addrinfo":
@@ -609,7 +663,8 @@ struct CallContext {
       return raw
     case let other:
       throw ScriptError(
-        "expected 16 IPv6 address bytes, not \(other.kindName)", at: expr.location, hint: "pass V6loopback, V6any or ip6(\"::1\")")
+        "expected 16 IPv6 address bytes, not \(other.kindName)", at: expr.location, hint: "pass V6loopback, V6any or ip6(\"::1\")"
+      )
     }
   }
 
@@ -617,7 +672,9 @@ struct CallContext {
   private mutating func port(_ expr: Expr) throws(ScriptError) -> UInt16 {
     let value = try integer(expr)
     guard (0...65535).contains(value) else {
-      throw ScriptError("\(value) is not a port", at: expr.location, hint: "ports go from 0 to 65535; libowfat takes them in host order, without htons()")
+      throw ScriptError(
+        "\(value) is not a port", at: expr.location,
+        hint: "ports go from 0 to 65535; libowfat takes them in host order, without htons()")
     }
     return UInt16(value)
   }

@@ -74,6 +74,10 @@ public struct Evaluator: Sendable {
     case .error(let name):
       let matches = record?.error.map { $0.name == name || SystemError.named(name)?.code == $0.code } ?? false
       return matches ? .held : .failed(expected: "-1 \(name)", actual: actual)
+    case .failure(let value, let name):
+      let matches =
+        returned == value && (record?.error.map { $0.name == name || SystemError.named(name)?.code == $0.code } ?? false)
+      return matches ? .held : .failed(expected: "\(value) \(name)", actual: actual)
     case .state(let state):
       return actual == state.description ? .held : .failed(expected: state.description, actual: actual)
     case .value(let expr):
@@ -81,7 +85,7 @@ public struct Evaluator: Sendable {
       let expected = try context.evaluate(expr)
       switch (expected, record?.result) {
       case (.int(let e), .int(let r)?):
-        return e == r && record?.error == nil ? .held : .failed(expected: String(e), actual: actual)
+        return e == r ? .held : .failed(expected: String(e), actual: actual)
       case (.string(let e), .string(let r)?):
         let text = String(decoding: e, as: UTF8.self)
         return text == r ? .held : .failed(expected: Value.string(e).description, actual: actual)

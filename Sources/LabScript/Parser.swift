@@ -122,7 +122,7 @@ public enum Parser {
         throw ScriptError(
           "a TCP state can only be expected from tcp_state()", at: place, hint: "expect a number, fd, or -1 ERRNO")
       }
-    case .error(let name):
+    case .error(let name), .failure(_, let name):
       if SystemError.named(name) == nil && !name.hasPrefix("EAI_") {
         let suggestion = closest(to: name, in: SystemError.allByName.keys)
         throw ScriptError(
@@ -419,6 +419,13 @@ struct TokenParser {
       position += 3
       skipErrorMessage()
       return .error(name)
+    }
+    if case .integer(let value)? = tokens[safe: position]?.kind, let name = identifier(at: position + 1), name.hasPrefix("E"),
+      name == name.uppercased()
+    {
+      position += 2
+      skipErrorMessage()
+      return .failure(value, name)
     }
     if expression.callName == "tcp_state" {
       let name = String(text[first.offset..<sourceEnd]).trimmingSpaces()

@@ -57,6 +57,9 @@ public enum Expectation: Sendable, Hashable {
   case anyDescriptor
   /// `= -1 EADDRINUSE`
   case error(String)
+  /// `= 0 ECONNREFUSED`: a call whose failure is not -1 (OpenSSL's BIO calls return 0) with the
+  /// errno it leaves.
+  case failure(Int, String)
   /// `= LISTEN` after `tcp_state(s)`
   case state(TCPState)
   /// `= 6`, `= POLLOUT`, `= "127.0.0.1"`

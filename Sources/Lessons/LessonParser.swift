@@ -353,7 +353,12 @@ private struct LessonReader {
   private mutating func checkWhys(_ raw: RawStep, whys: [String: String], notes: [Note], statements: [Statement]) {
     var expected: Set<String> = []
     for statement in statements {
-      for case .error(let name)? in [statement.expectation, statement.answer] {
+      for expectation in [statement.expectation, statement.answer] {
+        let name: String
+        switch expectation {
+        case .error(let errno)?, .failure(_, let errno)?: name = errno
+        default: continue
+        }
         expected.insert(name)
         if whys[name] == nil {
           let place = statement.expectationLocation ?? statement.location

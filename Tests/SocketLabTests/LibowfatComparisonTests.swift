@@ -9,7 +9,9 @@ import Testing
 /// every result and errno.
 enum RealLibowfat {
   static let library = "/usr/lib/libowfat.a"
-  static var available: Bool { FileManager.default.fileExists(atPath: library) && FileManager.default.fileExists(atPath: "/usr/include/socket.h") }
+  static var available: Bool {
+    FileManager.default.fileExists(atPath: library) && FileManager.default.fileExists(atPath: "/usr/include/socket.h")
+  }
 
   /// The sequence, in C, printing `name result errno-name` for each call.
   static func program(port: UInt16, closedPort: UInt16) -> String {
@@ -116,10 +118,14 @@ extension Live {
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-owfat-\(UUID().uuidString)")
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       defer { try? FileManager.default.removeItem(at: folder) }
-      try RealLibowfat.program(port: ports[0], closedPort: ports[1]).write(to: folder.appendingPathComponent("seq.c"), atomically: true, encoding: .utf8)
+      try RealLibowfat.program(port: ports[0], closedPort: ports[1]).write(
+        to: folder.appendingPathComponent("seq.c"), atomically: true, encoding: .utf8)
       let compile = Process()
       compile.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-      compile.arguments = ["-Wall", "-Wextra", "-Werror", "-o", folder.appendingPathComponent("seq").path, folder.appendingPathComponent("seq.c").path, RealLibowfat.library]
+      compile.arguments = [
+        "-Wall", "-Wextra", "-Werror", "-o", folder.appendingPathComponent("seq").path,
+        folder.appendingPathComponent("seq.c").path, RealLibowfat.library,
+      ]
       try compile.run()
       compile.waitUntilExit()
       #expect(compile.terminationStatus == 0, "the C program did not compile")
