@@ -50,6 +50,19 @@ public final class LabSession: @unchecked Sendable {
     self.kernel = kernel
     environment = Environment(ports: ["PORT": picked[0], "PORT2": picked[1]], allowRemote: configuration.allowRemote)
     evaluator = Evaluator(environment: environment, kernel: kernel)
+    environment.setSleepQuery { [weak self] fd in self?.sleepingIn(fd: fd) }
+  }
+
+  /// The kernel function in which the call blocked on `fd` sleeps (the call's first argument).
+  func sleepingIn(fd: Int32) -> String? {
+    // Not the query itself, which is running too and names the same descriptor.
+    let calls = lock.withLock { Array(running.values) }.filter {
+      $0.statement.expression.callName.flatMap { CallCatalog.spec(named: $0)?.kind } != .kernelQuery
+    }
+    guard let call = calls.first(where: { firstDescriptor(of: $0.statement) == fd }), let thread = threadID(of: call.actor) else {
+      return nil
+    }
+    return kernel.sleepingIn(threadID: thread)
   }
 
   deinit { close() }

@@ -150,6 +150,9 @@ public enum CallCatalog {
     spec(
       "tcp_state", ["fd"], .kernelQuery,
       "the TCP state the kernel reports (TCP_INFO), or for a closed socket what sock_diag still shows"),
+    spec(
+      "wchan", ["fd"], .kernelQuery,
+      "the kernel function in which a call blocked on this socket sleeps (/proc/self/task/TID/wchan)"),
     spec("pending", ["fd"], .kernelQuery, "bytes received and waiting to be read (SIOCINQ)"),
     spec("unsent", ["fd"], .kernelQuery, "bytes not yet sent or not yet acknowledged (SIOCOUTQ)"),
   ]

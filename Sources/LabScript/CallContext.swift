@@ -701,6 +701,7 @@ struct CallContext {
       switch expectation {
       case .state(let state)?: satisfied = shown == state.description
       case .value(.integer(let n, _))?: satisfied = result == .int(n)
+      case .value(.string(let bytes, _))?: satisfied = shown == String(decoding: bytes, as: UTF8.self)
       default: satisfied = true
       }
       let now = MonotonicClock.nanoseconds()
@@ -739,6 +740,9 @@ struct CallContext {
       // Closed: the kernel may still hold the connection (TIME-WAIT, FIN-WAIT-2, LAST-ACK).
       let state = orphanTwin(of: fd) ?? .closed
       return (.symbol(state.description), state.description)
+    case "wchan":
+      let function = environment.sleepingIn(fd: fd)
+      return (.string(function), function ?? "NULL")
     default:
       guard open else {
         throw ScriptError("descriptor \(fd) is not an open socket of this lab", at: place, hint: "\(name)() needs an open socket")

@@ -26,6 +26,18 @@ public final class Environment: Sendable {
   }
 
   private let state = Mutex(State())
+  private let sleepQuery = Mutex<(@Sendable (Int32) -> String?)?>(nil)
+
+  /// Set by the engine: the kernel function in which the thread blocked on `fd` sleeps.
+  public func setSleepQuery(_ query: @escaping @Sendable (Int32) -> String?) {
+    sleepQuery.withLock { $0 = query }
+  }
+
+  /// The kernel function a call blocked on `fd` sleeps in, nil when none is blocked there.
+  public func sleepingIn(fd: Int32) -> String? {
+    let query = sleepQuery.withLock { $0 }
+    return query?(fd)
+  }
 
   public init(ports: [String: UInt16], allowRemote: Bool = false) {
     self.ports = ports

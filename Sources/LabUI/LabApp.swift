@@ -16,6 +16,8 @@ public final class LabApp {
   public private(set) var player: Player?
   public private(set) var selection = 0
   public private(set) var showHelp = false
+  /// The "layers" view: the next line's call as POSIX, OpenSSL BIO and kernel.
+  public private(set) var showLayers = false
   /// Set when the learner quits; the run loop ends.
   public private(set) var wantsToQuit = false
   public private(set) var progress: LearnerProgress
@@ -66,6 +68,10 @@ public final class LabApp {
     }
     if showHelp {
       if key == .escape || key == .character("?") || key == .character("q") || key == .enter { showHelp = false }
+      return
+    }
+    if showLayers {
+      if key == .escape || key == .character("L") || key == .character("q") || key == .enter { showLayers = false }
       return
     }
     switch screen {
@@ -131,6 +137,7 @@ public final class LabApp {
         player.message = "There is no prediction to make before the next line."
       }
     case .character("h"): player.showHint.toggle()
+    case .character("L"): showLayers = true
     case .tab: player.focus = next(after: player.focus, by: 1)
     case .backTab: player.focus = next(after: player.focus, by: -1)
     case .character("z"): player.zoomed = player.zoomed == nil ? player.focus : nil
@@ -203,6 +210,7 @@ public final class LabApp {
       if let player { drawPlayer(&canvas, player, now: now) }
     }
     if showHelp { drawHelp(&canvas) }
+    if showLayers, let player, screen == .player { drawLayers(&canvas, player) }
     return canvas
   }
 
@@ -330,7 +338,7 @@ public final class LabApp {
     let keys =
       player.zoomed != nil
       ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
-      : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  Tab focus  z zoom  ? help  q lessons"
+      : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  L layers  z zoom  ? help  q lessons"
     drawBar(&canvas, layout.footer, left: keys, style: theme.footer)
   }
 
@@ -427,6 +435,37 @@ public final class LabApp {
     canvas.write(" " + next, x: rect.x, y: rect.y, style: theme.dim, clip: rect)
   }
 
+  // MARK: Layers
+
+  private func drawLayers(_ canvas: inout Canvas, _ player: Player) {
+    let line = player.pendingStatement ?? max(0, player.nextLine - 1)
+    let statement = player.statements.isEmpty ? nil : player.statements[min(line, player.statements.count - 1)]
+    let call = statement?.expression.callName ?? ""
+    let width = min(canvas.width - 4, 76)
+    var lines: [StyledLine] = []
+    if let entry = Layers.entry(for: call) {
+      for (label, text) in [("POSIX", entry.posix), ("OpenSSL BIO", entry.bio), ("Kernel", entry.kernel)] {
+        lines += wrap([Span(label + ": ", theme.bold), Span(text, theme.text)], width: width - 4, indent: 2)
+        lines.append([])
+      }
+    } else {
+      lines = wrap(
+        [
+          Span(
+            "\(call.isEmpty ? "This line" : call + "()") has no layers of its own: it runs in the lab, not in the kernel.",
+            theme.text)
+        ], width: width - 4)
+      lines.append([])
+    }
+    lines.append([Span("L or Esc closes this view", theme.dim)])
+    let height = min(canvas.height - 2, lines.count + 2)
+    let rect = Rect(x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width, height: height)
+    canvas.fill(rect)
+    let inside = canvas.box(
+      rect, title: "Layers: \(statement?.source ?? "")", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
+    canvas.write(lines, in: Rect(x: inside.x + 1, y: inside.y, width: inside.width - 2, height: inside.height))
+  }
+
   // MARK: Help
 
   private func drawHelp(_ canvas: inout Canvas) {
@@ -439,6 +478,7 @@ public final class LabApp {
       ("z", "zoom the focused pane to full screen"),
       (unicode ? "↑ ↓ j k PgUp PgDn" : "Up Down j k PgUp PgDn", "scroll the focused pane"),
       ("i", "interrupt a blocked call"),
+      ("L", "the line's layers: POSIX, OpenSSL BIO, kernel"),
       ("r", "restart the lesson with fresh sockets"),
       ("q", "back to the lessons (quit from the list)"),
       ("Esc", "close this help, a zoom, or a prediction"),

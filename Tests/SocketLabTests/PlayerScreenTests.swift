@@ -158,6 +158,19 @@ extension Live {
       #expect(again.text.contains("✓ Right: the kernel said 1."))
     }
 
+    @Test func theLayersViewShowsTheCallAtEachLayer() throws {
+      let lab = try Harness(width: 100, height: 30)
+      lab.press(.enter)
+      try advance(lab, untilNextLineContains: "accept(s")
+      lab.press(.character("L"))
+      let text = lab.text
+      #expect(text.contains("Layers: a = accept(s, &peer, &peerlen) = fd"), "\(text)")
+      #expect(text.contains("OpenSSL BIO: BIO_accept_ex(sock, peer, options)"))
+      #expect(text.contains("inet_csk_accept"))
+      lab.press(.escape)
+      #expect(!lab.text.contains("L or Esc closes this view"))
+    }
+
     @Test func goingBackReplaysOnFreshSockets() throws {
       let lab = try Harness()
       lab.press(.enter)
