@@ -147,7 +147,7 @@ public enum Parser {
     case .integer, .string:
       return
     case .name(let name, let place):
-      try checkName(name, at: place, known: known.union(defines))
+      try checkName(name, at: place, known: known, defines: defines)
     case .field(let base, let field, let place):
       if !fieldNames.contains(field) {
         let suggestion = closest(to: field, in: fieldNames)
@@ -159,7 +159,7 @@ public enum Parser {
     case .addressOf(let inner, _):
       try checkExpr(inner, known: known, defines: &defines)
     case .sizeof(.variable(let name), let place):
-      try checkName(name, at: place, known: known.union(defines))
+      try checkName(name, at: place, known: known, defines: defines)
     case .sizeof(.type(let type), let place):
       if sizeOfType(type) == nil {
         throw ScriptError(
@@ -212,8 +212,12 @@ public enum Parser {
     }
   }
 
-  private static func checkName(_ name: String, at place: SourceLocation, known: Set<String>) throws(ScriptError) {
-    if known.contains(name) || SocketConstants.named(name) != nil { return }
+  private static func checkName(
+    _ name: String, at place: SourceLocation, known: Set<String>, defines: [String] = []
+  )
+    throws(ScriptError)
+  {
+    if known.contains(name) || defines.contains(name) || SocketConstants.named(name) != nil { return }
     let looksConstant = name == name.uppercased() && name.contains("_")
     if looksConstant {
       let suggestion = closest(to: name, in: SocketConstants.all.map(\.name) + Array(builtins))
@@ -221,7 +225,7 @@ public enum Parser {
         "unknown constant \(name)", at: place, hint: suggestion.map { "did you mean \($0)?" } ?? "see the constants in the README"
       )
     }
-    let suggestion = closest(to: name, in: known)
+    let suggestion = closest(to: name, in: known.union(defines))
     throw ScriptError(
       "undefined variable \(name)", at: place,
       hint: suggestion.map { "did you mean \($0)?" }

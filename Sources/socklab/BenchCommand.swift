@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
   func run() throws {
     let start = MonotonicClock.nanoseconds()
     let library = try LessonLibrary.load(lessons ?? LessonLibrary.defaultFolder())
+    let loaded = MonotonicClock.nanoseconds() - start
     guard !library.lessons.isEmpty else { throw ValidationError("no lessons found") }
     let app = LabApp(library: library, progressStore: nil, theme: Theme.named("default")!, unicode: true)
     defer { app.shutdown() }
@@ -99,6 +100,8 @@ struct BenchCommand: ParsableCommand {
     let mean = stepBytes.isEmpty ? 0 : stepBytes.reduce(0, +) / stepBytes.count
     let median = stepBytes.sorted()[stepBytes.count / 2]
     print("SocketLab benchmark, 120x40 canvas, lesson 1 (\(player.lesson.title))")
+    print(
+      "  lessons read, parsed and checked:          \(formatDuration(nanoseconds: loaded)) (\(library.lessons.count) lessons)")
     print("  first frame (picker), from command start:  \(formatDuration(nanoseconds: firstFrame))")
     print("  median render of a player frame:           \(formatDuration(nanoseconds: renderTimes[renderTimes.count / 2]))")
     print("  bytes, first picker frame:                 \(firstFrameBytes)")
