@@ -218,6 +218,41 @@ extension Live {
       #expect(lab.text.contains("That was the last step."))
     }
 
+    @Test func everyLessonPlaysToItsEndAt80x24() throws {
+      let count = try LessonLibrary.load(Live.LessonChecks.lessonsFolder).lessons.count
+      for index in 0..<count {
+        let lab = try Harness(width: 80, height: 24)
+        for _ in 0..<index { lab.press(.down) }
+        lab.press(.enter)
+        var presses = 0
+        while !lab.player.isFinished && presses < 400 {
+          if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
+            lab.player.guesses[line] == nil
+          {
+            lab.press(.character(" ")).type(lab.player.step.prediction!.answer).press(.enter)
+          } else {
+            lab.press(.character(" "))
+          }
+          if lab.player.hasRunningCalls {
+            Thread.sleep(forTimeInterval: 0.2)
+            lab.app.tick()
+          }
+          presses += 1
+        }
+        let lesson = lab.player.lesson.file
+        #expect(lab.player.isFinished, "\(lesson) did not reach its end")
+        let problems = lab.player.lineStates.values.filter {
+          switch $0 {
+          case .done(let outcome): return outcome.verdict.isFailure
+          case .refused: return true
+          default: return false
+          }
+        }
+        #expect(problems.isEmpty, "\(lesson):\n\(lab.player.log.map(\.text).joined(separator: "\n"))")
+        #expect(lab.screen.count == 24)
+      }
+    }
+
     /// Presses Space until the next line to run contains `text`.
     private func advance(_ lab: Harness, untilNextLineContains text: String) throws {
       for _ in 0..<80 {
