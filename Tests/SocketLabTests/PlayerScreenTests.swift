@@ -43,6 +43,29 @@ final class Harness {
   /// Runs lines until the player is waiting at a prediction prompt or the step ends.
   var player: Player { app.player! }
 
+  /// One learner's move: answers the prediction (with the lesson's answer) when one is asked,
+  /// otherwise presses Space; then lets a blocked call's grace period pass.
+  func step() {
+    if let line = player.pendingStatement, player.statements[line].expectation == .prediction, player.guesses[line] == nil {
+      press(.character(" ")).type(player.step.prediction!.answer).press(.enter)
+    } else {
+      press(.character(" "))
+    }
+    if player.hasRunningCalls {
+      Thread.sleep(forTimeInterval: 0.2)
+      app.tick()
+    }
+  }
+
+  /// Steps until the lesson is finished (bounded).
+  func playToTheEnd(maxSteps: Int = 400) {
+    var steps = 0
+    while !player.isFinished && steps < maxSteps {
+      step()
+      steps += 1
+    }
+  }
+
   var screen: [String] { app.render(width: width, height: height, now: 0).lines }
   var text: String { screen.joined(separator: "\n") }
 
@@ -185,23 +208,7 @@ extension Live {
     @Test func theHarnessPlaysLessonOneToTheEnd() throws {
       let lab = try Harness(width: 120, height: 40)
       lab.press(.enter)
-      var presses = 0
-      while !lab.player.isFinished && presses < 200 {
-        if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
-          lab.player.guesses[line] == nil
-        {
-          let answer = lab.player.step.prediction!.answer
-          lab.press(.character(" ")).type(answer).press(.enter)
-        } else {
-          lab.press(.character(" "))
-        }
-        // Give a blocked call's grace period time to pass before the next line.
-        if lab.player.hasRunningCalls {
-          Thread.sleep(forTimeInterval: 0.2)
-          lab.app.tick()
-        }
-        presses += 1
-      }
+      lab.playToTheEnd()
       #expect(lab.player.isFinished)
       let failures = lab.player.lineStates.values.filter {
         if case .done(let outcome) = $0 { return outcome.verdict.isFailure }
@@ -224,21 +231,7 @@ extension Live {
         let lab = try Harness(width: 80, height: 24)
         for _ in 0..<index { lab.press(.down) }
         lab.press(.enter)
-        var presses = 0
-        while !lab.player.isFinished && presses < 400 {
-          if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
-            lab.player.guesses[line] == nil
-          {
-            lab.press(.character(" ")).type(lab.player.step.prediction!.answer).press(.enter)
-          } else {
-            lab.press(.character(" "))
-          }
-          if lab.player.hasRunningCalls {
-            Thread.sleep(forTimeInterval: 0.2)
-            lab.app.tick()
-          }
-          presses += 1
-        }
+        lab.playToTheEnd()
         let lesson = lab.player.lesson.file
         #expect(lab.player.isFinished, "\(lesson) did not reach its end")
         let problems = lab.player.lineStates.values.filter {
@@ -257,17 +250,7 @@ extension Live {
     private func advance(_ lab: Harness, untilNextLineContains text: String) throws {
       for _ in 0..<80 {
         if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains(text) { return }
-        if lab.player.hasRunningCalls {
-          Thread.sleep(forTimeInterval: 0.2)
-          lab.app.tick()
-        }
-        if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
-          lab.player.guesses[line] == nil
-        {
-          lab.press(.character(" ")).type(lab.player.step.prediction!.answer).press(.enter)
-        } else {
-          lab.press(.character(" "))
-        }
+        lab.step()
       }
       Issue.record("never reached a line containing \(text)")
     }

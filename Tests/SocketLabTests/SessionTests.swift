@@ -11,15 +11,12 @@ extension Live {
       let session = LabSession()
       defer { session.close() }
       let lines = try statements(
-        """
-        server: s = socket(AF_INET, SOCK_STREAM, 0) = fd
-        server: addr = sockaddr_in("127.0.0.1", htons(PORT))
-        server: bind(s, &addr, sizeof addr) = 0
-        server: listen(s, 5) = 0
-        server: a = accept(s, &peer, &peerlen) = fd
-        client: c = socket(AF_INET, SOCK_STREAM, 0) = fd
-        client: connect(c, &addr, sizeof addr) = 0
-        """)
+        Listening.script + """
+
+          server: a = accept(s, &peer, &peerlen) = fd
+          client: c = socket(AF_INET, SOCK_STREAM, 0) = fd
+          client: connect(c, &addr, sizeof addr) = 0
+          """)
       for line in lines.prefix(4) { #expect(session.wait(for: session.submit(line), timeout: 1_000_000_000)) }
 
       let accept = session.submit(lines[4])
@@ -53,13 +50,10 @@ extension Live {
       let session = LabSession()
       defer { session.close() }
       let lines = try statements(
-        """
-        server: s = socket(AF_INET, SOCK_STREAM, 0) = fd
-        server: addr = sockaddr_in("127.0.0.1", htons(PORT))
-        server: bind(s, &addr, sizeof addr) = 0
-        server: listen(s, 5) = 0
-        server: accept(s, NULL, NULL) = -1 EINTR
-        """)
+        Listening.script + """
+
+          server: accept(s, NULL, NULL) = -1 EINTR
+          """)
       for line in lines.prefix(4) { #expect(session.wait(for: session.submit(line), timeout: 1_000_000_000)) }
       let accept = session.submit(lines[4])
       #expect(!session.wait(for: accept, timeout: 100_000_000))
@@ -197,6 +191,16 @@ extension Live {
       #expect(Kernel.current.tcpSockets(onPorts: [session.port]).allSatisfy { $0.state != .listen && $0.state != .established })
     }
   }
+}
+
+/// A server listening on PORT, for tests that go on from there (four statements).
+enum Listening {
+  static let script = """
+    server: s = socket(AF_INET, SOCK_STREAM, 0) = fd
+    server: addr = sockaddr_in("127.0.0.1", htons(PORT))
+    server: bind(s, &addr, sizeof addr) = 0
+    server: listen(s, 5) = 0
+    """
 }
 
 extension String {
