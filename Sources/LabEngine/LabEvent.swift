@@ -53,10 +53,25 @@ public struct SessionSnapshot: Sendable, Equatable {
   /// Connections the kernel still keeps after `close` (TIME-WAIT, FIN-WAIT-2, LAST-ACK).
   public var lingering: [KernelSocket]
   public var blocked: [BlockedCall]
+  /// Connections the kernel has completed on a listening socket of the session, waiting for
+  /// accept() (they have no descriptor yet).
+  public var queued: [KernelSocket]
+  /// Sockets of other programs connected to the session's ports: `nc 127.0.0.1 PORT`, say.
+  public var outsidePeers: [KernelSocket]
+  /// Rows left out because a flood of peers would not fit (at most `rowLimit` of each kind).
+  public var omitted: Int
 
-  public init(sockets: [SocketRow] = [], lingering: [KernelSocket] = [], blocked: [BlockedCall] = []) {
+  public static let rowLimit = 32
+
+  public init(
+    sockets: [SocketRow] = [], lingering: [KernelSocket] = [], blocked: [BlockedCall] = [], queued: [KernelSocket] = [],
+    outsidePeers: [KernelSocket] = [], omitted: Int = 0
+  ) {
     self.sockets = sockets
     self.lingering = lingering
     self.blocked = blocked
+    self.queued = queued
+    self.outsidePeers = outsidePeers
+    self.omitted = omitted
   }
 }

@@ -202,8 +202,21 @@ public final class LabSession: @unchecked Sendable {
     let rows = environment.openDescriptors.sorted().map { fd in
       SocketRow(actor: owners[fd] ?? "?", snapshot: kernel.snapshot(fd: fd))
     }
-    let lingering = kernel.tcpSockets(onPorts: environment.usedPorts).filter { $0.inode == 0 }
-    return SessionSnapshot(sockets: rows, lingering: lingering, blocked: runningCalls)
+    let all = kernel.tcpSockets(onPorts: environment.usedPorts)
+    let ours = Set(environment.openDescriptors.compactMap { kernel.inode(fd: $0) })
+    let listening = Set(rows.filter { $0.snapshot.tcpState == .listen }.compactMap { $0.snapshot.local?.port })
+    let waitingStates: Set<TCPState> = [.established, .synReceived, .closeWait]
+    func isQueued(_ socket: KernelSocket) -> Bool {
+      socket.inode == 0 && listening.contains(socket.local.port) && waitingStates.contains(socket.state)
+    }
+    let queued = all.filter(isQueued)
+    let lingering = all.filter { $0.inode == 0 && !isQueued($0) }
+    let outside = all.filter { $0.inode != 0 && !ours.contains($0.inode) && $0.state != .listen }
+    let limit = SessionSnapshot.rowLimit
+    let omitted = max(0, queued.count - limit) + max(0, lingering.count - limit) + max(0, outside.count - limit)
+    return SessionSnapshot(
+      sockets: rows, lingering: Array(lingering.prefix(limit)), blocked: runningCalls, queued: Array(queued.prefix(limit)),
+      outsidePeers: Array(outside.prefix(limit)), omitted: omitted)
   }
 
   /// Takes a snapshot and records it in the log.

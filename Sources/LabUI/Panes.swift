@@ -200,6 +200,25 @@ extension PaneContext {
         lines.append([Span("  \(orphan.local.endpoint) \(unicode ? "→" : "->") \(orphan.peer.endpoint)", theme.dim)])
       }
     }
+    let others: [(String, KernelSocket, String)] =
+      player.snapshot.queued.map { ("(queue)", $0, "waiting for accept()") }
+      + player.snapshot.outsidePeers.map { ("(other)", $0, "another program's socket") }
+    for (tag, peer, meaning) in others {
+      if wide {
+        lines.append([
+          Span(fit(tag, 8) + fit("-", 4) + fit("TCP", 5) + fit(peer.local.endpoint, 22) + fit(peer.peer.endpoint, 22), theme.dim),
+          Span(fit(peer.state.description, 12), theme.prediction), Span(meaning, theme.dim),
+        ])
+      } else {
+        lines.append([
+          Span(fit(tag, 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(fit(peer.state.description, 12), theme.prediction),
+        ])
+        lines.append([Span("  \(peer.local.endpoint) \(unicode ? "→" : "->") \(peer.peer.endpoint)", theme.dim)])
+      }
+    }
+    if player.snapshot.omitted > 0 {
+      lines.append([Span("… and \(player.snapshot.omitted) more connections", theme.dim)])
+    }
     if lines.count == 1 { lines.append([Span("No sockets yet. socket() makes one.", theme.dim)]) }
     return lines
   }

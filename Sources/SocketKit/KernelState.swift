@@ -81,6 +81,9 @@ public protocol KernelInspector: Sendable {
   func sleepingIn(threadID: Int32) -> String?
   /// The calling thread's id, as `sleepingIn` wants it.
   func currentThreadID() -> Int32
+  /// The inode number of the socket behind `fd`, to tell this process's sockets from others'
+  /// in the kernel's tables.
+  func inode(fd: Int32) -> UInt32?
   /// True when `fd` names an open file of this process (of any kind).
   func isOpen(fd: Int32) -> Bool
   /// Waits a little without spinning, while a state is awaited.

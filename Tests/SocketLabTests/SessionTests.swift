@@ -1,3 +1,4 @@
+import Foundation
 import LabEngine
 import LabScript
 import SocketKit
@@ -232,5 +233,60 @@ extension Live.Sessions {
       listen(s, 5) = 0
       """)
     #expect(anywhere.entries.last?.text.contains("listen() on a socket bound to 0.0.0.0 was not run") == true)
+  }
+}
+
+extension Live.Sessions {
+  /// A real outside peer (Python's socket module) connects to a listening socket of the lab.
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+        || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3"), "python3 is not installed"))
+  func anOutsidePeerIsSeenArrivingAndItsBytesAreEscaped() throws {
+    let session = LabSession()
+    defer { session.close() }
+    let listen = try Parser.parse(Listening.script)
+    #expect(ScriptRunner().run(listen, in: session).failures == 0)
+
+    // Bounded: the peer connects once, sends one line, and exits after at most two seconds.
+    let peer = Process()
+    peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    peer.arguments = [
+      "python3", "-c",
+      "import socket,time; s=socket.create_connection(('127.0.0.1', \(session.port)), timeout=2); s.sendall(b'\\x1b[31mred\\n'); time.sleep(2)",
+    ]
+    try peer.run()
+    defer {
+      if peer.isRunning { peer.terminate() }
+      peer.waitUntilExit()
+    }
+    var snapshot = session.snapshot()
+    let deadline = Date().addingTimeInterval(3)
+    while (snapshot.queued.isEmpty || snapshot.outsidePeers.isEmpty) && Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.02)
+      snapshot = session.snapshot()
+    }
+    let queued = try #require(snapshot.queued.first, "the connection never showed up in the accept queue")
+    #expect(queued.local.port == session.port)
+    let outside = try #require(snapshot.outsidePeers.first)
+    #expect(outside.peer.port == session.port)
+    #expect(outside.local.port == queued.peer.port)
+
+    let accept = try Parser.parse(
+      Listening.script + """
+
+        server: a = accept(s, &from, &fromlen) = fd
+        server: recv(a, buf, sizeof buf, 0) = 9
+        """
+    ).statements.suffix(2)
+    var records: [CallRecord] = []
+    for statement in accept {
+      let outcome = try session.evaluator.run(statement)
+      #expect(outcome.verdict == .held)
+      if let record = outcome.record { records.append(record) }
+    }
+    #expect(records[0].call.contains("{AF_INET, 127.0.0.1:\(outside.local.port)}"))
+    #expect(records[1].call.contains(#""\x1b[31mred\n""#), "bytes from the network must be shown escaped: \(records[1].call)")
+    #expect(session.snapshot().queued.isEmpty)
   }
 }

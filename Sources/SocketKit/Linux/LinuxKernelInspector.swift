@@ -112,6 +112,11 @@ struct LinuxKernelInspector: KernelInspector {
 
   func currentThreadID() -> Int32 { socklab_gettid() }
 
+  func inode(fd: Int32) -> UInt32? {
+    var info = stat()
+    return fstat(fd, &info) == 0 ? UInt32(truncatingIfNeeded: info.st_ino) : nil
+  }
+
   func isOpen(fd: Int32) -> Bool { socklab_fcntl(fd, F_GETFD, 0) >= 0 }
 
   func pause(milliseconds: Int32) { _ = Glibc.poll(nil, 0, milliseconds) }
