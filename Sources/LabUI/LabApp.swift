@@ -23,6 +23,10 @@ public final class LabApp {
   public private(set) var progress: LearnerProgress
   /// Said once at the top of the picker (an unreadable progress file, say).
   public var notice: String?
+  /// The free-play prompt, while free play is open.
+  public private(set) var freePlay: FreePlayState?
+  /// Where free-play history is kept; nil keeps it in memory only.
+  public var historyStore: HistoryStore?
 
   private let progressStore: ProgressStore?
   private let configuration: SessionConfiguration
@@ -83,10 +87,11 @@ public final class LabApp {
   private func handlePicker(_ key: Key) {
     switch key {
     case .up, .character("k"): selection = max(0, selection - 1)
-    case .down, .character("j"): selection = min(library.lessons.count - 1, selection + 1)
+    case .down, .character("j"): selection = min(library.lessons.count, selection + 1)
     case .home: selection = 0
-    case .end: selection = max(0, library.lessons.count - 1)
-    case .enter, .character(" "), .right: open(selection)
+    case .end: selection = library.lessons.count
+    case .enter, .character(" "), .right:
+      if selection == library.lessons.count { openFreePlay() } else { open(selection) }
     case .character("?"): showHelp = true
     case .character("q"): quit()
     default: break
@@ -123,6 +128,10 @@ public final class LabApp {
 
   private func handlePlayer(_ key: Key) {
     guard let player else { return }
+    if freePlay != nil {
+      handleFreePlay(key, player)
+      return
+    }
     if player.prompt != nil {
       handlePrompt(key, player)
       return
@@ -150,12 +159,170 @@ public final class LabApp {
     case .character("r"): player.restart()
     case .character("i"): player.interrupt()
     case .character("?"): showHelp = true
-    case .character("q"):
-      player.close()
-      self.player = nil
-      screen = .picker
+    case .character("q"): leavePlayer()
     default: break
     }
+  }
+
+  private func leavePlayer() {
+    player?.close()
+    player = nil
+    freePlay = nil
+    screen = .picker
+  }
+
+  // MARK: - Free play
+
+  /// Opens free play: an empty session and a prompt. `script` lines, if given, are run first.
+  public func openFreePlay(script: String? = nil) {
+    let player = Player(lesson: Self.freePlayLesson, configuration: configuration, wake: wake)
+    cLines = []
+    self.player = player
+    player.focus = .log
+    var state = FreePlayState()
+    state.history = historyStore?.load() ?? []
+    freePlay = state
+    screen = .player
+    if let script { load(script, name: "the script") }
+  }
+
+  private func handleFreePlay(_ key: Key, _ player: Player) {
+    guard var state = freePlay else { return }
+    defer { if self.freePlay != nil { self.freePlay = state } }
+    switch key {
+    case .enter:
+      submit(&state, player)
+    case .tab:
+      let variables = Array(player.session.environment.variables.keys)
+      complete(&state, variables: variables + Array(state.known), actors: ["server", "client"] + player.session.actorNames)
+    case .up:
+      guard !state.history.isEmpty else { return }
+      let index = max(0, (state.historyIndex ?? state.history.count) - 1)
+      state.historyIndex = index
+      state.text = state.history[index]
+    case .down:
+      guard let index = state.historyIndex else { return }
+      if index + 1 < state.history.count {
+        state.historyIndex = index + 1
+        state.text = state.history[index + 1]
+      } else {
+        state.historyIndex = nil
+        state.text = ""
+      }
+    case .backspace:
+      if !state.text.isEmpty { state.text.removeLast() }
+    case .function(1), .control("r"):
+      state.showReference.toggle()
+    case .escape:
+      if state.text.isEmpty && !state.showReference {
+        freePlay = nil
+        leavePlayer()
+        return
+      }
+      state.text = ""
+      state.showReference = false
+    case .pageUp: player.scroll(player.focus, by: -10)
+    case .pageDown: player.scroll(player.focus, by: 10)
+    case .character(let c):
+      state.text.append(c)
+      state.note = nil
+    default:
+      break
+    }
+  }
+
+  private func submit(_ state: inout FreePlayState, _ player: Player) {
+    let line = state.text.trimmingSpaces()
+    guard !line.isEmpty else { return }
+    state.history.append(line)
+    state.historyIndex = nil
+    historyStore?.save(state.history)
+    if line.hasPrefix(":") {
+      state.text = ""
+      freePlay = state
+      command(line)
+      if let updated = freePlay { state = updated }
+      return
+    }
+    do {
+      var known = state.known
+      guard var statement = try Parser.parseLine(line, line: state.lineNumber, known: &known) else {
+        state.text = ""
+        return
+      }
+      if statement.expectation == .prediction { statement.expectation = nil }  // nothing to predict against here
+      if player.isBusy(statement.actorName) {
+        state.error = (
+          line, 0,
+          "\(statement.actorName) is still inside a call that has not returned. Type a line for another actor (client: ...), or :interrupt."
+        )
+        return
+      }
+      state.known = known
+      state.lineNumber += 1
+      state.error = nil
+      state.text = ""
+      player.append(statement)
+      cLines.append(contentsOf: [[]])
+      cLines = CRenderer.render(Script(statements: player.statements))
+      player.advance()
+    } catch {
+      state.error = (line, max(0, error.location.column - 1), error.hint.map { "\(error.message) — \($0)" } ?? error.message)
+    }
+  }
+
+  private func command(_ line: String) {
+    let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+    let argument = parts.count > 1 ? parts[1].trimmingSpaces() : ""
+    switch parts[0] {
+    case ":save":
+      guard !argument.isEmpty, let player else {
+        freePlay?.note = "Write :save FILE"
+        return
+      }
+      let text = player.statements.map { "\($0.actorName): \($0.source)" }.joined(separator: "\n") + "\n"
+      do {
+        try Files.write(text, to: argument)
+        freePlay?.note = "Saved \(player.statements.count) lines to \(argument). Replay them with socklab play \(argument)."
+      } catch {
+        freePlay?.note = "Could not save: \(error)"
+      }
+    case ":load":
+      guard let text = try? Files.read(argument) else {
+        freePlay?.note = "Could not read \(argument)."
+        return
+      }
+      load(text, name: argument)
+    case ":interrupt": player?.interrupt()
+    case ":quit", ":q": leavePlayer()
+    case ":help": showHelp = true
+    default: freePlay?.note = "Commands: :save FILE, :load FILE, :interrupt, :help, :quit"
+    }
+  }
+
+  /// Runs every line of a script through the prompt, waiting (bounded) for an actor's blocked call
+  /// before that actor's next line, as a lesson replay does.
+  private func load(_ text: String, name: String) {
+    guard let player, var state = freePlay else { return }
+    var count = 0
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      let line = String(raw).trimmingSpaces()
+      if line.isEmpty || line.hasPrefix("#") { continue }
+      if let statement = try? Parser.parseLine(line, line: state.lineNumber, known: &state.known) {
+        var waited = 0
+        while player.isBusy(statement.actorName) && waited < 250 {
+          player.session.kernel.pause(milliseconds: 20)
+          player.update()
+          waited += 1
+        }
+      }
+      state.text = line
+      submit(&state, player)
+      if state.error != nil { break }
+      count += 1
+    }
+    state.note = state.error == nil ? "Ran \(count) lines from \(name)." : "Stopped at a line of \(name) that did not parse."
+    freePlay = state
   }
 
   private func handlePrompt(_ key: Key, _ player: Player) {
@@ -257,6 +424,11 @@ public final class LabApp {
       }
       rows.append(index)
     }
+    if !library.lessons.isEmpty {
+      headings[rows.count] = "Play"
+      rows.append(nil)
+    }
+    rows.append(library.lessons.count)  // free play
     let listHeight = min(rows.count + 2, body.height - 9)
     let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
     var inside = canvas.box(listRect, title: "Lessons", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
@@ -270,6 +442,12 @@ public final class LabApp {
       let y = inside.y + offset
       guard let index = rows[rowIndex] else {
         canvas.write(headings[rowIndex] ?? "", x: inside.x + 1, y: y, style: theme.title, clip: inside)
+        continue
+      }
+      guard index < library.lessons.count else {
+        let style = index == selection ? theme.selection : theme.text
+        if index == selection { canvas.fill(Rect(x: inside.x, y: y, width: inside.width, height: 1), style: style) }
+        canvas.write("   Free play: any call, typed at a prompt", x: inside.x, y: y, style: style, clip: inside)
         continue
       }
       let lesson = library.lessons[index]
@@ -286,7 +464,10 @@ public final class LabApp {
     if library.lessons.isEmpty {
       canvas.write("No lessons found in \(library.folder).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)
     }
-    if library.lessons.indices.contains(selection) {
+    if selection == library.lessons.count {
+      let details = canvas.box(detailRect, title: "Free play", glyphs: glyphs, style: theme.border, titleStyle: theme.title)
+      canvas.write(renderMarkdown(Self.freePlayLesson.steps[0].prose, width: details.width, theme: theme), in: details)
+    } else if library.lessons.indices.contains(selection) {
       let lesson = library.lessons[selection]
       let details = canvas.box(detailRect, title: lesson.title, glyphs: glyphs, style: theme.border, titleStyle: theme.title)
       var lines: [StyledLine] = wrap(inlineSpans(lesson.summary, theme: theme), width: details.width)
@@ -326,19 +507,22 @@ public final class LabApp {
       width: player.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2
     ).count
     let layout = PlayerLayout(width: canvas.width, height: canvas.height, zoomed: player.zoomed, socketRows: socketLines)
-    drawBar(
-      &canvas, layout.header,
-      left:
-        "SocketLab \(unicode ? "·" : "|") \(player.lesson.number). \(player.lesson.title) \(unicode ? "·" : "|") step \(player.stepIndex + 1) of \(player.lesson.steps.count)",
-      right: "PORT = \(player.session.port)", style: theme.header)
+    let sep = unicode ? "·" : "|"
+    let title =
+      freePlay != nil
+      ? "SocketLab \(sep) free play \(sep) \(player.statements.count) lines run"
+      : "SocketLab \(sep) \(player.lesson.number). \(player.lesson.title) \(sep) step \(player.stepIndex + 1) of \(player.lesson.steps.count)"
+    drawBar(&canvas, layout.header, left: title, right: "PORT = \(player.session.port)", style: theme.header)
     for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
       drawPane(&canvas, pane, rect, context)
     }
     drawStatus(&canvas, layout.status, player, context)
     let keys =
-      player.zoomed != nil
-      ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
-      : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  L layers  z zoom  ? help  q lessons"
+      freePlay != nil
+      ? "Enter run  Tab complete  \(unicode ? "↑↓" : "Up/Down") history  F1 reference  :save FILE  :load FILE  Esc leave"
+      : player.zoomed != nil
+        ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
+        : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  L layers  z zoom  ? help  q lessons"
     drawBar(&canvas, layout.footer, left: keys, style: theme.footer)
   }
 
@@ -355,7 +539,7 @@ public final class LabApp {
     var area = inside
     switch pane {
     case .lesson:
-      let (text, pinned) = context.lessonLines(width: inside.width)
+      let (text, pinned) = freePlay.map { freePlayLines($0, width: inside.width) } ?? context.lessonLines(width: inside.width)
       lines = text
       if !pinned.isEmpty {
         // What the learner must see now stays in view below the step's text.
@@ -402,6 +586,12 @@ public final class LabApp {
   }
 
   private func drawStatus(_ canvas: inout Canvas, _ rect: Rect, _ player: Player, _ context: PaneContext) {
+    if let state = freePlay {
+      canvas.write(
+        [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + (unicode ? "▏" : "_"), theme.bold)], x: rect.x,
+        y: rect.y, clip: rect)
+      return
+    }
     if let prompt = player.prompt {
       let source = player.statements[prompt.statement].source
       let line = [

@@ -112,6 +112,8 @@ extension PaneContext {
         lines.append(line)
       }
     }
+    // Everything has run (free play between lines): keep the newest line in view.
+    if player.nextLine >= player.statements.count { currentRow = max(0, lines.count - 1) }
     return (lines, currentRow)
   }
 

@@ -47,9 +47,9 @@ public struct PredictionPrompt: Sendable, Equatable {
 public final class Player {
   public let lesson: Lesson
   public private(set) var session: LabSession
-  public let statements: [Statement]
+  public private(set) var statements: [Statement]
   /// For each step, the range of `statements` it runs.
-  public let stepRanges: [Range<Int>]
+  public private(set) var stepRanges: [Range<Int>]
   public private(set) var stepIndex = 0
   /// The index of the next statement to run.
   public private(set) var nextLine = 0
@@ -124,6 +124,17 @@ public final class Player {
       }
     }
   }
+
+  // MARK: - Free play
+
+  /// Adds a line typed at the free-play prompt to the last step, to be run next.
+  public func append(_ statement: Statement) {
+    statements.append(statement)
+    stepRanges[stepRanges.count - 1] = stepRanges[stepRanges.count - 1].lowerBound..<statements.count
+  }
+
+  /// Whether `actor` is inside a call that has not returned.
+  public func isBusy(_ actor: String) -> Bool { runningCall(of: actor) != nil }
 
   // MARK: - Moving on
 

@@ -20,6 +20,24 @@ public struct Lesson: Sendable, Equatable {
   public var introduction: String
   public var steps: [Step]
 
+  public init(
+    id: String, title: String, summary: String, level: Level, actors: [String], prerequisites: [String], group: String? = nil,
+    minutes: Int, number: Int, file: String, introduction: String, steps: [Step]
+  ) {
+    self.id = id
+    self.title = title
+    self.summary = summary
+    self.level = level
+    self.actors = actors
+    self.prerequisites = prerequisites
+    self.group = group
+    self.minutes = minutes
+    self.number = number
+    self.file = file
+    self.introduction = introduction
+    self.steps = steps
+  }
+
   public enum Level: String, Sendable, CaseIterable {
     case beginner, intermediate, advanced
   }
@@ -51,6 +69,21 @@ public struct Step: Sendable, Equatable {
   public var elsewhere: String?
   /// The line of the step's heading in the lesson file.
   public var line: Int
+
+  public init(
+    title: String, prose: String, statements: [Statement] = [], hint: String? = nil, prediction: Prediction? = nil,
+    whys: [String: String] = [:], layers: String? = nil, elsewhere: String? = nil, line: Int
+  ) {
+    self.title = title
+    self.prose = prose
+    self.statements = statements
+    self.hint = hint
+    self.prediction = prediction
+    self.whys = whys
+    self.layers = layers
+    self.elsewhere = elsewhere
+    self.line = line
+  }
 }
 
 /// A prediction point: the question asked before a `= ?` line runs, the lesson's answer, and

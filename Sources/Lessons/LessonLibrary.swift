@@ -151,6 +151,21 @@ public enum Files {
     return String(decoding: bytes, as: UTF8.self)
   }
 
+  /// Writes `text` to `path` (creating the folder), replacing it atomically.
+  public static func write(_ text: String, to path: String) throws(LessonFileError) {
+    let folder = directory(of: path)
+    if !isDirectory(folder) { _ = mkdir(folder, 0o755) }
+    let temporary = path + ".tmp-\(getpid())"
+    guard let file = fopen(temporary, "wb") else { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
+    let bytes = Array(text.utf8)
+    let written = fwrite(bytes, 1, bytes.count, file)
+    fclose(file)
+    guard written == bytes.count, rename(temporary, path) == 0 else {
+      unlink(temporary)
+      throw LessonFileError(path: path, reason: "could not write")
+    }
+  }
+
   public static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
 
   public static func directory(of path: String) -> String {

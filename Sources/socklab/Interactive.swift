@@ -17,7 +17,11 @@ enum Interactive {
   /// While a call runs or blocks, so that spinners and timers move.
   static let busyRefresh: Int32 = 100
 
-  static func run(library: LessonLibrary, store: ProgressStore, theme: Theme, configuration: SessionConfiguration) {
+  /// `start` runs once the app exists, before the first frame (to open free play, say).
+  static func run(
+    library: LessonLibrary, store: ProgressStore, theme: Theme, configuration: SessionConfiguration,
+    start: (LabApp) -> Void = { _ in }
+  ) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else {
       printError("socklab: cannot create the wake-up pipe: \(String(cString: strerror(errno)))")
@@ -44,6 +48,8 @@ enum Interactive {
       app.shutdown()
       terminal.restore()
     }
+    app.historyStore = HistoryStore(path: HistoryStore.defaultPath())
+    start(app)
     var previous: Canvas?
     while !app.wantsToQuit && !terminal.stopRequested {
       let (width, height) = terminal.size

@@ -15,6 +15,7 @@ enum Overview {
 
     Commands:
       socklab                 open the lessons in this terminal (at least 80x24)
+      socklab play [FILE]     free play: type any call at a prompt
       socklab run LESSON      replay a lesson (a file or an id such as tcp-conversation)
       socklab run FILE        run a script of call lines headless and print the transcript
       socklab run FILE --json the same transcript as JSON, for programs

@@ -13,7 +13,9 @@ struct Socklab: ParsableCommand {
     commandName: "socklab",
     abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
     discussion: "With no command, opens the lesson picker and the lesson player in this terminal.",
-    subcommands: [LessonsCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, BenchCommand.self],
+    subcommands: [
+      LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, BenchCommand.self,
+    ],
     defaultSubcommand: LessonsCommand.self
   )
 }
@@ -45,24 +47,61 @@ struct LessonsCommand: ParsableCommand {
   }
 
   func run() throws {
-    guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
-      print(Overview.notATerminal)
-      print()
-      print(Overview.text)
-      throw ExitCode(1)
-    }
-    let folder = lessons ?? LessonLibrary.defaultFolder()
-    let library = try orExitTwo { try LessonLibrary.load(folder) }
-    if !library.problems.isEmpty {
-      for problem in library.problems { printError(problem.description) }
-      printError("socklab: the lessons in \(folder) have problems; `socklab lint \(folder)` lists them.")
-      throw ExitCode(2)
-    }
-    let chosen =
-      theme.flatMap(Theme.named)
-      ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
-    Interactive.run(
-      library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
-      configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
+    try openLab(theme: theme, lessons: lessons, port: port, allowRemote: allowRemote)
   }
+}
+
+/// Free play: an empty session and a prompt for any call.
+struct PlayCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "play",
+    abstract: "Open free play: type any call at a prompt, with every pane live. A FILE of call lines is run first.")
+
+  @Argument(help: "A script to run first (as saved with :save).")
+  var file: String?
+
+  @Option(help: "Colours: \(Theme.names.joined(separator: ", ")).")
+  var theme: String?
+
+  @Option(help: "The port PORT stands for (default: a free port the lab picks).")
+  var port: UInt16?
+
+  @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
+  var allowRemote = false
+
+  func validate() throws {
+    if let theme, Theme.named(theme) == nil {
+      throw ValidationError("unknown theme \(theme); choose one of \(Theme.names.joined(separator: ", "))")
+    }
+    if port == 0 { throw ValidationError("--port needs a port from 1 to 65535") }
+  }
+
+  func run() throws {
+    let script = try file.map { path in try orExitTwo { try Files.read(path) } }
+    try openLab(theme: theme, lessons: nil, port: port, allowRemote: allowRemote) { app in app.openFreePlay(script: script) }
+  }
+}
+
+/// Opens the lab in this terminal, after checking that there is one and that the lessons are sound.
+func openLab(theme: String?, lessons: String?, port: UInt16?, allowRemote: Bool, start: (LabApp) -> Void = { _ in }) throws {
+
+  guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+    print(Overview.notATerminal)
+    print()
+    print(Overview.text)
+    throw ExitCode(1)
+  }
+  let folder = lessons ?? LessonLibrary.defaultFolder()
+  let library = try orExitTwo { try LessonLibrary.load(folder) }
+  if !library.problems.isEmpty {
+    for problem in library.problems { printError(problem.description) }
+    printError("socklab: the lessons in \(folder) have problems; `socklab lint \(folder)` lists them.")
+    throw ExitCode(2)
+  }
+  let chosen =
+    theme.flatMap(Theme.named)
+    ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
+  Interactive.run(
+    library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
+    configuration: SessionConfiguration(port: port, allowRemote: allowRemote), start: start)
 }

@@ -1,0 +1,150 @@
+import LabEngine
+import LabScript
+import Lessons
+import SocketKit
+import TerminalUI
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The free-play prompt: what is being typed, the last mistake, history and completion.
+public struct FreePlayState: Sendable {
+  public var text = ""
+  /// The mistake in the last line submitted, shown under a copy of it with a caret.
+  public var error: (line: String, column: Int, message: String)?
+  /// Completion candidates or a command's result.
+  public var note: String?
+  public var history: [String] = []
+  public var historyIndex: Int?
+  /// Variables defined so far, for checking the next line.
+  public var known: Set<String> = Parser.builtins
+  public var lineNumber = 1
+  public var showReference = false
+}
+
+/// Where free-play history is kept between runs.
+public struct HistoryStore: Sendable {
+  public var path: String
+  public static let limit = 500
+
+  public init(path: String) { self.path = path }
+
+  /// `$XDG_STATE_HOME/socklab/history` (or under `~/.local/state`).
+  public static func defaultPath() -> String {
+    Files.directory(of: ProgressStore.defaultPath()) + "/history"
+  }
+
+  public func load() -> [String] {
+    guard let text = try? Files.read(path) else { return [] }
+    return text.split(separator: "\n").map(String.init).suffix(Self.limit).map { $0 }
+  }
+
+  public func save(_ lines: [String]) {
+    let text = lines.suffix(Self.limit).joined(separator: "\n") + "\n"
+    try? Files.write(text, to: path)
+  }
+}
+
+extension LabApp {
+  static let freePlayLesson = Lesson(
+    id: "free-play", title: "Free play", summary: "Any call you like, for real.", level: .beginner, actors: [],
+    prerequisites: [], minutes: 0, number: 0, file: "free play", introduction: "",
+    steps: [
+      Step(
+        title: "Free play",
+        prose: """
+          Type any line of the call language at the prompt and press Enter: it runs for real, and
+          every pane follows. Lines without an actor run as `main`; start a line with `server:` or
+          `client:` to use several actors, so that one can block while another goes on.
+
+          - `s = socket(AF_INET, SOCK_STREAM, 0)` makes a socket
+          - Tab completes calls, constants, variables and actors
+          - F1 shows the reference of the call being typed
+          - `:save FILE` writes the session as a script, `:load FILE` runs one
+          - `:interrupt` wakes a blocked call, `:quit` (or Esc on an empty prompt) leaves
+          """, line: 1)
+    ])
+
+  /// The reference of the call nearest the end of the prompt's text.
+  static func callBeingTyped(_ text: String) -> String? {
+    var depth = 0
+    var end = text.endIndex
+    for index in text.indices.reversed() {
+      if text[index] == ")" { depth += 1 }
+      if text[index] == "(" {
+        if depth == 0 {
+          end = index
+          break
+        }
+        depth -= 1
+      }
+    }
+    guard end != text.endIndex else { return nil }
+    let name = text[..<end].reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+    return name.isEmpty ? nil : String(name.reversed())
+  }
+
+  /// Completes the word at the end of `text`.
+  func complete(_ state: inout FreePlayState, variables: [String], actors: [String]) {
+    let word = String(state.text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+    guard !word.isEmpty else {
+      state.note = "Type the start of a name, then Tab."
+      return
+    }
+    let calls = CallCatalog.all.map(\.name)
+    if calls.contains(word) && !state.text.hasSuffix("(") {
+      state.text += "("  // a whole call name: open its argument list
+      state.note = nil
+      return
+    }
+    var pool = Set(calls + SocketConstants.all.map(\.name) + Array(Parser.builtins) + variables)
+    if state.text.count == word.count { pool.formUnion(actors.map { $0 + ":" }) }
+    let matches = pool.filter { $0.hasPrefix(word) && $0 != word }.sorted()
+    guard let first = matches.first else {
+      state.note = "Nothing starts with \(word)."
+      return
+    }
+    var common = first
+    for match in matches.dropFirst() {
+      while !match.hasPrefix(common) { common.removeLast() }
+    }
+    if matches.count == 1 && calls.contains(first) { common += "(" }
+    state.text += common.dropFirst(word.count)
+    state.note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ") + (matches.count > 14 ? "  …" : "")
+  }
+
+  /// The free-play Lesson pane: the intro, the signature of the call being typed, its reference,
+  /// the last mistake.
+  func freePlayLines(_ state: FreePlayState, width: Int) -> (text: [StyledLine], pinned: [StyledLine]) {
+    var text = renderMarkdown(Self.freePlayLesson.steps[0].prose, width: width, theme: theme)
+    var pinned: [StyledLine] = []
+    if let (line, column, message) = state.error {
+      pinned += [
+        [Span((unicode ? "✗ " : "x ") + line, theme.failure)],
+        [Span(String(repeating: " ", count: column + 2) + "^", theme.failure)],
+      ]
+      pinned += wrap([Span(message, theme.failure)], width: width)
+    }
+    if let name = Self.callBeingTyped(state.text), let spec = CallCatalog.spec(named: name) {
+      if !pinned.isEmpty { pinned.append([]) }
+      pinned += wrap([Span(spec.signature, theme.code), Span(": " + spec.summary, theme.text)], width: width)
+      if state.showReference {
+        if let reference = CallReference.entry(for: name) {
+          pinned += wrap([Span("Returns: ", theme.bold), Span(reference.returns, theme.text)], width: width)
+          for (errno, why) in reference.errors {
+            pinned += wrap([Span("  \(errno): ", theme.failure), Span(why, theme.text)], width: width, indent: 4)
+          }
+        }
+      } else {
+        pinned += [[Span("F1: the full reference", theme.dim)]]
+      }
+    }
+    if let note = state.note {
+      if !pinned.isEmpty { pinned.append([]) }
+      pinned += wrap([Span(note, theme.dim)], width: width)
+    }
+    if pinned.isEmpty { text += [[], [Span("Your lines appear in the Code pane as C; results in the Log.", theme.dim)]] }
+    return (text, pinned)
+  }
+}

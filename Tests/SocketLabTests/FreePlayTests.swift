@@ -1,0 +1,114 @@
+import Foundation
+import LabUI
+import Lessons
+import TerminalUI
+import Testing
+
+extension Live {
+  @Suite("Free play") struct FreePlay {
+    private func freePlay() throws -> Harness {
+      let lab = try Harness(width: 100, height: 30)
+      lab.app.openFreePlay()
+      return lab
+    }
+
+    private func enter(_ lab: Harness, _ line: String) {
+      lab.type(line).press(.enter)
+    }
+
+    @Test func tabCompletesCallsConstantsAndVariables() throws {
+      let lab = try freePlay()
+      lab.type("s = sock").press(.tab)
+      #expect(lab.app.freePlay?.text == "s = sock")
+      #expect(lab.text.contains("sockaddr_in sockaddr_in6 socket socket_accept6"), "\(lab.text)")
+      lab.type("et").press(.tab)
+      #expect(lab.app.freePlay?.text == "s = socket(")
+      lab.type("AF_IN").press(.tab)
+      #expect(lab.app.freePlay?.text == "s = socket(AF_INET")
+      lab.type(", SOCK_ST").press(.tab)
+      #expect(lab.app.freePlay?.text == "s = socket(AF_INET, SOCK_STREAM")
+      lab.type(", 0)").press(.enter)
+      lab.type("close(").press(.character("s"))
+      #expect(lab.app.freePlay?.text == "close(s")
+      #expect(lab.text.contains("close(fd): releases the descriptor"))
+    }
+
+    @Test func aMistakeIsShownWithItsPlaceAndNothingRuns() throws {
+      let lab = try freePlay()
+      enter(lab, "s = socket(AF_INET, SOCK_STREAM, 0)")
+      enter(lab, "bnid(s, &addr, 16)")
+      #expect(lab.player.statements.count == 1)
+      let screen = lab.screen
+      let echoed = try #require(screen.firstIndex { $0.contains("✗ bnid(s, &addr, 16)") })
+      #expect(screen[echoed + 1].hasPrefix("│  ^"), "the caret points at the first column: \(screen[echoed + 1])")
+      #expect(lab.text.contains("unknown call bnid() — did you mean bind?"))
+      #expect(lab.app.freePlay?.text == "bnid(s, &addr, 16)", "the line stays at the prompt to be fixed")
+    }
+
+    @Test func aBlockingAcceptIsReleasedByARealPeer() throws {
+      let lab = try freePlay()
+      enter(lab, "s = socket(AF_INET, SOCK_STREAM, 0)")
+      enter(lab, "addr = sockaddr_in(\"127.0.0.1\", htons(PORT))")
+      enter(lab, "bind(s, &addr, sizeof addr) = 0")
+      enter(lab, "listen(s, 5) = 0")
+      enter(lab, "server: a = accept(s, &peer, &peerlen)")
+      Thread.sleep(forTimeInterval: 0.2)
+      lab.app.tick()
+      #expect(lab.player.isBusy("server"))
+      enter(lab, "server: close(s)")
+      #expect(lab.text.contains("server is still inside a call that has not returned"))
+
+      // Bounded: one connection, one line, gone after two seconds at most.
+      let peer = Process()
+      peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      peer.arguments = [
+        "python3", "-c",
+        "import socket,time; s=socket.create_connection(('127.0.0.1', \(lab.player.session.port)), timeout=2); s.sendall(b'hi\\x07\\n'); time.sleep(2)",
+      ]
+      try peer.run()
+      defer {
+        if peer.isRunning { peer.terminate() }
+        peer.waitUntilExit()
+      }
+      let deadline = Date().addingTimeInterval(3)
+      while lab.player.isBusy("server") && Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.02)
+        lab.app.tick()
+      }
+      #expect(!lab.player.isBusy("server"))
+      lab.app.handle(.escape)  // clear the refused line
+      enter(lab, "server: recv(a, buf, sizeof buf, 0) = 4")
+      let log = lab.player.log.map(\.text).joined(separator: "\n")
+      #expect(log.contains(#"recv(6, "hi\x07\n", 1024, 0) = 4"#) || log.contains(#""hi\x07\n", 1024, 0) = 4"#), "\(log)")
+    }
+
+    @Test func aSessionIsSavedAndReplayed() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-play-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let path = folder.appendingPathComponent("session.lab").path
+      let lab = try freePlay()
+      enter(lab, "u = socket(AF_INET, SOCK_DGRAM, 0) = fd")
+      enter(lab, "here = sockaddr_in(\"127.0.0.1\", htons(PORT))")
+      enter(lab, "bind(u, &here, sizeof here) = 0")
+      enter(lab, "sendto(u, \"ping\", 4, 0, &here, sizeof here) = 4")
+      enter(lab, "recvfrom(u, buf, sizeof buf, 0, &from, &fromlen) = 4")
+      enter(lab, ":save \(path)")
+      #expect(lab.text.contains("Saved 5 lines to"))
+      let saved = try String(contentsOfFile: path, encoding: .utf8)
+      #expect(saved.hasPrefix("main: u = socket(AF_INET, SOCK_DGRAM, 0) = fd\nmain: here = sockaddr_in"))
+
+      let again = try Harness(width: 100, height: 30)
+      again.app.openFreePlay(script: saved)
+      #expect(again.player.statements.count == 5)
+      #expect(again.text.contains("Ran 5 lines from the script."))
+      let failures = again.player.lineStates.values.filter {
+        if case .done(let outcome) = $0 { return outcome.verdict.isFailure }
+        return true
+      }
+      #expect(failures.isEmpty)
+      // History: the last line comes back with the up arrow.
+      lab.press(.up)
+      #expect(lab.app.freePlay?.text == ":save \(path)")
+    }
+  }
+}
