@@ -149,3 +149,11 @@ struct ParserTests {
       ])
   }
 }
+
+@Suite("The free-play reference")
+struct ReferenceTests {
+  @Test func everyCallOfTheLanguageHasAReferenceEntry() {
+    let missing = CallCatalog.all.map(\.name).filter { CallReference.entry(for: $0) == nil }
+    #expect(missing == [])
+  }
+}
