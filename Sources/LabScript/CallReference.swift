@@ -84,14 +84,16 @@ public struct CallReference: Sendable {
     "accept4": CallReference(
       returns: "like accept(), with SOCK_NONBLOCK or SOCK_CLOEXEC already set on the new descriptor",
       errors: [("EINVAL", "not listening, or unknown flags"), ("EAGAIN", "non-blocking and nothing waiting")]),
-    "htons": CallReference(returns: "the 16-bit value with its bytes in network order (swapped on this machine)", errors: noErrors),
+    "htons": CallReference(
+      returns: "the 16-bit value with its bytes in network order (swapped on this machine)", errors: noErrors),
     "htonl": CallReference(returns: "the 32-bit value with its bytes in network order", errors: noErrors),
     "ntohs": CallReference(returns: "the 16-bit value back in host order", errors: noErrors),
     "ntohl": CallReference(returns: "the 32-bit value back in host order", errors: noErrors),
     "freeaddrinfo": CallReference(returns: "nothing; the list may no longer be used", errors: noErrors),
     "strlen": CallReference(returns: "the number of bytes before the terminating zero", errors: noErrors),
     "sockaddr_in": CallReference(
-      returns: "a struct sockaddr_in (16 bytes): family AF_INET, the port field as given (use htons), the address", errors: noErrors),
+      returns: "a struct sockaddr_in (16 bytes): family AF_INET, the port field as given (use htons), the address",
+      errors: noErrors),
     "sockaddr_in6": CallReference(
       returns: "a struct sockaddr_in6 (28 bytes): family, port field, flow info, 16-byte address, scope id", errors: noErrors),
     "buffer": CallReference(returns: "a char array of that many bytes, for recv() and recvfrom()", errors: noErrors),
@@ -101,29 +103,38 @@ public struct CallReference: Sendable {
     "in_addr": CallReference(returns: "a struct in_addr holding s_addr in network order", errors: noErrors),
     "ip6": CallReference(returns: "16 address bytes, as libowfat's calls take them", errors: noErrors),
     "bio_addr": CallReference(returns: "a BIO_ADDR made with BIO_ADDR_rawmake (port already in network order)", errors: noErrors),
-    "addrinfo": CallReference(returns: "a struct addrinfo with only the hints set (family, socket type, flags)", errors: noErrors),
+    "addrinfo": CallReference(
+      returns: "a struct addrinfo with only the hints set (family, socket type, flags)", errors: noErrors),
     "value": CallReference(returns: "what the expression holds now, so a line can check it", errors: noErrors),
     "tcp_state": CallReference(
-      returns: "the TCP state the kernel reports (waits up to a second for an expected one); for a closed socket, what sock_diag still lists",
+      returns:
+        "the TCP state the kernel reports (waits up to a second for an expected one); for a closed socket, what sock_diag still lists",
       errors: noErrors),
     "pending": CallReference(returns: "bytes waiting to be read (SIOCINQ; for UDP, the next datagram's size)", errors: noErrors),
     "unsent": CallReference(returns: "bytes not yet sent or not yet acknowledged (SIOCOUTQ)", errors: noErrors),
-    "wchan": CallReference(returns: "the kernel function in which a call blocked on this socket sleeps, or NULL", errors: noErrors),
-    "BIO_socket": CallReference(returns: "a descriptor, or -1 (INVALID_SOCKET)", errors: [("EPROTONOSUPPORT", "the protocol does not fit the type")]),
-    "BIO_bind": CallReference(returns: "1 on success, 0 on failure (errno says why)", errors: [("EADDRINUSE", "the address is taken")]),
+    "wchan": CallReference(
+      returns: "the kernel function in which a call blocked on this socket sleeps, or NULL", errors: noErrors),
+    "BIO_socket": CallReference(
+      returns: "a descriptor, or -1 (INVALID_SOCKET)", errors: [("EPROTONOSUPPORT", "the protocol does not fit the type")]),
+    "BIO_bind": CallReference(
+      returns: "1 on success, 0 on failure (errno says why)", errors: [("EADDRINUSE", "the address is taken")]),
     "BIO_listen": CallReference(
       returns: "1 on success, 0 on failure; sets the BIO_SOCK_ options, binds and listens",
       errors: [("EADDRINUSE", "the address is taken; BIO_SOCK_REUSEADDR helps only against TIME-WAIT")]),
     "BIO_connect": CallReference(
       returns: "1 on success, 0 on failure",
-      errors: [("ECONNREFUSED", "nothing listens there"), ("EINPROGRESS", "with BIO_SOCK_NONBLOCK: started, not failed; poll for POLLOUT")]),
+      errors: [
+        ("ECONNREFUSED", "nothing listens there"),
+        ("EINPROGRESS", "with BIO_SOCK_NONBLOCK: started, not failed; poll for POLLOUT"),
+      ]),
     "BIO_accept_ex": CallReference(returns: "a new descriptor, or -1", errors: [("EAGAIN", "non-blocking and nothing waiting")]),
     "BIO_closesocket": CallReference(returns: "1 on success, 0 on failure", errors: [("EBADF", "not an open descriptor")]),
     "BIO_socket_nbio": CallReference(returns: "1 on success, 0 on failure", errors: noErrors),
     "socket_tcp6": CallReference(
       returns: "a non-blocking IPv6 TCP socket (IPV6_V6ONLY off, so IPv4 peers come as ::ffff:a.b.c.d), or -1", errors: noErrors),
     "socket_bind6": CallReference(
-      returns: "0, or -1; the port is in host order", errors: [("EADDRINUSE", "the address is taken"), ("EINVAL", "a link-local address without a scope id")]),
+      returns: "0, or -1; the port is in host order",
+      errors: [("EADDRINUSE", "the address is taken"), ("EINVAL", "a link-local address without a scope id")]),
     "socket_listen": CallReference(returns: "0, or -1", errors: noErrors),
     "socket_accept6": CallReference(
       returns: "a new descriptor, with the peer's 16-byte address, port (host order) and scope id written out; or -1",

@@ -150,6 +150,10 @@ extension PaneContext {
     } else {
       lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV/SEND", theme.bold)])
     }
+    if player.snapshot.omitted > 0 {
+      // Said at the top, where it stays in view however long the list is.
+      lines.append([Span("\(player.snapshot.omitted) more connections on the lab's ports are not listed", theme.blocked)])
+    }
     for row in player.snapshot.sockets {
       let s = row.snapshot
       let type = s.type == 1 ? "TCP" : s.type == 2 ? "UDP" : "?"
@@ -217,9 +221,6 @@ extension PaneContext {
         ])
         lines.append([Span("  \(peer.local.endpoint) \(unicode ? "→" : "->") \(peer.peer.endpoint)", theme.dim)])
       }
-    }
-    if player.snapshot.omitted > 0 {
-      lines.append([Span("… and \(player.snapshot.omitted) more connections", theme.dim)])
     }
     if lines.count == 1 { lines.append([Span("No sockets yet. socket() makes one.", theme.dim)]) }
     return lines
