@@ -146,6 +146,7 @@ public final class LabApp {
         player.message = "There is no prediction to make before the next line."
       }
     case .character("h"): player.showHint.toggle()
+    case .character("s"): player.playOutsideYourself()
     case .character("L"): showLayers = true
     case .tab: player.focus = next(after: player.focus, by: 1)
     case .backTab: player.focus = next(after: player.focus, by: -1)
@@ -668,6 +669,7 @@ public final class LabApp {
       ("z", "zoom the focused pane to full screen"),
       (unicode ? "↑ ↓ j k PgUp PgDn" : "Up Down j k PgUp PgDn", "scroll the focused pane"),
       ("i", "interrupt a blocked call"),
+      ("s", "let the lab play a step's outside program"),
       ("L", "the line's layers: POSIX, OpenSSL BIO, kernel"),
       ("r", "restart the lesson with fresh sockets"),
       ("q", "back to the lessons (quit from the list)"),

@@ -61,6 +61,14 @@ extension PaneContext {
         }
       }
     }
+    if player.waitsForOutsidePeer, let command = player.outsideCommand {
+      pinned += wrap(
+        [
+          Span("Your turn outside the lab: ", theme.prediction), Span("in another terminal, run ", theme.text),
+          Span(command, theme.code),
+          Span(" and type a line there. Or press s to let the lab play that program.", theme.text),
+        ], width: width)
+    }
     for name in producedErrnos() {
       if let why = step.whys[name] {
         if !pinned.isEmpty { pinned.append([]) }
@@ -131,6 +139,8 @@ extension PaneContext {
       return ("\(spinner) ", theme.blocked, "blocked")
     case .refused?:
       return ("! ", theme.failure, "not run")
+    case .skipped?:
+      return ("- ", theme.dim, "skipped: a real peer played it")
     case nil:
       return (index == player.nextLine ? (unicode ? "▶ " : "> ") : "  ", theme.text, nil)
     }

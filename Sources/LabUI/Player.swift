@@ -18,6 +18,8 @@ public enum LineState: Sendable, Equatable {
   case blocked(BlockedCall)
   case done(StepOutcome)
   case refused(ScriptError)
+  /// Not run: a real program outside the lab played this part.
+  case skipped
 }
 
 /// One line of the Log pane.
@@ -65,6 +67,8 @@ public final class Player {
   public var zoomed: Pane?
   public var scroll: [Pane: Int] = [:]
   public var showHint = false
+  /// Steps in which the learner asked the lab to play the outside program itself.
+  public private(set) var standInSteps: Set<Int> = []
   /// A line for the status bar: what just happened, or why a key did nothing.
   public var message: String?
   /// Called when the learner reaches a step or answers a prediction, to keep progress.
@@ -138,9 +142,47 @@ public final class Player {
 
   // MARK: - Moving on
 
+  /// Whether the next line stands in for a program outside the lab that the learner may run.
+  public var waitsForOutsidePeer: Bool {
+    guard let line = pendingStatement, step.outside != nil, !standInSteps.contains(stepIndex) else { return false }
+    return statements[line].actor == Lesson.outsideActor
+  }
+
+  /// The step's outside command with the session's ports filled in: `nc 127.0.0.1 40123`.
+  public var outsideCommand: String? {
+    guard var command = step.outside else { return nil }
+    for (name, port) in session.environment.ports.sorted(by: { $0.key.count > $1.key.count }) {
+      command = command.replacingAll(name, with: String(port))
+    }
+    return command
+  }
+
+  /// s: the lab plays the outside program of this step itself.
+  public func playOutsideYourself() {
+    guard step.outside != nil else {
+      message = "This step has no outside program to stand in for."
+      return
+    }
+    standInSteps.insert(stepIndex)
+    advance()
+  }
+
   /// Space, Enter, →: runs the step's next line, or moves to the next step when its lines have run.
   public func advance() {
     message = nil
+    if waitsForOutsidePeer {
+      if !session.runningCalls.isEmpty {
+        message =
+          "Waiting for a program outside the lab: run `\(outsideCommand ?? "")` in another terminal, or press s to let the lab play it."
+        return
+      }
+      // A real peer played this part: the stand-in lines are not needed.
+      while let line = pendingStatement, statements[line].actor == Lesson.outsideActor {
+        lineStates[line] = .skipped
+        log.append(LogLine(text: "outside: \(statements[line].source)  (skipped: a real program played this part)", kind: .info))
+        nextLine = line + 1
+      }
+    }
     if let line = pendingStatement {
       let statement = statements[line]
       if statement.expectation == .prediction && guesses[line] == nil {
@@ -409,4 +451,18 @@ public final class Player {
   }
 
   public func close() { session.close() }
+}
+
+extension String {
+  /// The text with every `target` replaced (Foundation's replacingOccurrences, without Foundation).
+  func replacingAll(_ target: String, with replacement: String) -> String {
+    guard !target.isEmpty else { return self }
+    var result = ""
+    var rest = Substring(self)
+    while let range = rest.firstRange(of: target) {
+      result += rest[..<range.lowerBound] + replacement
+      rest = rest[range.upperBound...]
+    }
+    return result + rest
+  }
 }

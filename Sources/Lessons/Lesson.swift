@@ -42,6 +42,9 @@ public struct Lesson: Sendable, Equatable {
     case beginner, intermediate, advanced
   }
 
+  /// The actor whose lines stand in for a program outside the lab.
+  public static let outsideActor = "outside"
+
   /// Every call line of the lesson, in order: what a replay runs.
   public var script: Script {
     Script(statements: steps.flatMap(\.statements), file: file)
@@ -67,13 +70,17 @@ public struct Step: Sendable, Equatable {
   public var layers: String?
   /// Where BSD, macOS or Windows behave differently.
   public var elsewhere: String?
+  /// The command a learner types in another terminal to be the step's outside peer
+  /// (`nc 127.0.0.1 PORT`); the step's `outside:` lines stand in for it when nobody does.
+  public var outside: String?
   /// The line of the step's heading in the lesson file.
   public var line: Int
 
   public init(
     title: String, prose: String, statements: [Statement] = [], hint: String? = nil, prediction: Prediction? = nil,
-    whys: [String: String] = [:], layers: String? = nil, elsewhere: String? = nil, line: Int
+    whys: [String: String] = [:], layers: String? = nil, elsewhere: String? = nil, outside: String? = nil, line: Int
   ) {
+    self.outside = outside
     self.title = title
     self.prose = prose
     self.statements = statements

@@ -26,7 +26,7 @@ public enum LessonParser {
   }
 }
 
-private let noteKeywords = ["Hint", "Predict", "Answer", "Explain", "Layers", "Elsewhere"]
+private let noteKeywords = ["Hint", "Predict", "Answer", "Explain", "Layers", "Elsewhere", "Outside"]
 
 /// One note of a step, as written.
 private struct Note {
@@ -309,10 +309,21 @@ private struct LessonReader {
       notes[note.keyword] = note
     }
     let prediction = predictionPoint(raw, notes: notes, statements: &statements, known: known)
+    let outsideLines = statements.filter { $0.actor == Lesson.outsideActor }
+    if let first = outsideLines.first, notes["Outside"] == nil {
+      problem(
+        "outside: lines but no Outside: note", line: first.location.line,
+        hint: "add `Outside: nc 127.0.0.1 PORT`, the command a learner runs in another terminal to play this part")
+    }
+    if outsideLines.isEmpty, let note = notes["Outside"] {
+      problem(
+        "an Outside: note but no outside: lines", line: note.line,
+        hint: "add the lines (actor outside:) that stand in for the outside program when nobody runs it")
+    }
     checkWhys(raw, whys: whys, notes: raw.notes.filter { $0.keyword.hasPrefix("Why ") }, statements: statements)
     return Step(
       title: raw.title, prose: prose, statements: statements, hint: notes["Hint"]?.text, prediction: prediction, whys: whys,
-      layers: notes["Layers"]?.text, elsewhere: notes["Elsewhere"]?.text, line: raw.line)
+      layers: notes["Layers"]?.text, elsewhere: notes["Elsewhere"]?.text, outside: notes["Outside"]?.text, line: raw.line)
   }
 
   private mutating func predictionPoint(

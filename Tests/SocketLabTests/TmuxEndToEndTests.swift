@@ -106,21 +106,40 @@ extension Live {
       let tmux = try TmuxSession(width: 100, height: 30)
       try tmux.waitFor("1. A TCP conversation")
       try tmux.send("Enter")
-      try tmux.waitFor("Step 1 of 15")
+      try tmux.waitFor("Step 1 of 16")
 
       var seen: [String] = []
       var resized = false
+      var visited = false
+      var visitors: [Process] = []
+      defer {
+        for peer in visitors where peer.isRunning { peer.terminate() }
+      }
       for _ in 0..<150 {
         let screen = try tmux.screen()
         seen += screen.split(separator: "\n").map(String.init)
         if screen.contains("That was the last step") || screen.contains("Lesson complete") { break }
-        if screen.contains("Your prediction for") {
+        if screen.contains("Your turn outside the lab") && !visited {
+          // Be the visitor for real: a bounded Python peer connects, says one line, and leaves.
+          let port = screen.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.map(String.init) ?? ""
+          let peer = Process()
+          peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+          peer.arguments = [
+            "python3", "-c",
+            "import socket,time; s=socket.create_connection(('127.0.0.1', \(port)), timeout=2); s.sendall(b'knock knock\\n'); time.sleep(1)",
+          ]
+          try peer.run()
+          visitors.append(peer)
+          visited = true
+          Thread.sleep(forTimeInterval: 0.5)
+          try tmux.send("Space")
+        } else if screen.contains("Your prediction for") {
           try tmux.send("-l", answers.isEmpty ? "?" : answers.removeFirst())
           try tmux.send("Enter")
         } else {
           try tmux.send("Space")
         }
-        if !resized && screen.contains("Step 7 of 15") {
+        if !resized && screen.contains("Step 7 of 16") {
           try tmux.run("resize-window", "-t", tmux.name, "-x", "80", "-y", "24")
           resized = true
         }
@@ -130,13 +149,15 @@ extension Live {
       seen += final.split(separator: "\n").map(String.init)
       #expect(resized)
       #expect(final.split(separator: "\n").count == 24, "the screen was not re-laid out at 80x24:\n\(final)")
-      #expect(final.contains("step 15 of 15"), "\(final)")
+      #expect(final.contains("step 16 of 16"), "\(final)")
       #expect(seen.contains { $0.contains("LISTEN") })
       #expect(seen.contains { $0.contains("ESTABLISHED") })
       #expect(seen.contains { $0.contains("→ 127.0.0.1:") }, "the peer's address")
       #expect(seen.contains { $0.contains("recv(a, buf, sizeof buf, 0);  // = 0") }, "recv() = 0 after the shutdown")
       #expect(seen.contains { $0.contains("TIME-WAIT") })
       #expect(!seen.contains { $0.contains("✗") }, "a line failed")
+      #expect(visited, "the lesson never asked for a visitor from outside")
+      #expect(seen.contains { $0.contains(#""knock knock\n""#) }, "the outside peer's bytes never showed up in the Log")
 
       try tmux.send("q")
       try tmux.waitFor("Lessons")
@@ -149,11 +170,11 @@ extension Live {
       let tmux = try TmuxSession(width: 100, height: 30)
       try tmux.waitFor("1. A TCP conversation")
       try tmux.send("Enter")
-      try tmux.waitFor("Step 1 of 15")
+      try tmux.waitFor("Step 1 of 16")
       try tmux.send("C-c")
       #expect(tmux.exitStatus() == "0")
       // The shell got its terminal back: the lab's screen is gone.
-      #expect(!(try tmux.screen().contains("Step 1 of 15")))
+      #expect(!(try tmux.screen().contains("Step 1 of 16")))
     }
 
     @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
@@ -161,14 +182,14 @@ extension Live {
       let tmux = try TmuxSession(width: 100, height: 30)
       try tmux.waitFor("1. A TCP conversation")
       try tmux.send("Enter")
-      try tmux.waitFor("Step 1 of 15")
+      try tmux.waitFor("Step 1 of 16")
       let shell = try tmux.tmux("display-message", "-p", "-t", tmux.name, "#{pane_pid}").trimmingCharacters(
         in: .whitespacesAndNewlines)
       let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
       let lab = try #require(Int32(children.split(separator: " ").first ?? ""))
       kill(lab, SIGTERM)
       #expect(tmux.exitStatus() == "0")
-      #expect(!(try tmux.screen().contains("Step 1 of 15")))
+      #expect(!(try tmux.screen().contains("Step 1 of 16")))
     }
 
     @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
@@ -177,7 +198,7 @@ extension Live {
       let screen = try tmux.waitFor("1. A TCP conversation")
       #expect(screen.contains("Lessons"))
       try tmux.send("Enter")
-      try tmux.waitFor("Step 1 of 15")
+      try tmux.waitFor("Step 1 of 16")
       try tmux.send("q")
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
