@@ -87,7 +87,7 @@ extension Live {
 
       let shown = try Socklab.run(["progress"], environment: environment)
       #expect(shown.status == 0, "\(shown.errors)")
-      #expect(shown.output.contains("1. A TCP conversation: step 4 of 15, predictions 0/1 right"))
+      #expect(shown.output.contains("1. A TCP conversation: step 4 of 16, predictions 0/1 right"))
       #expect(shown.output.contains("2. Addresses and byte order: not started"))
       #expect(shown.output.contains("3. UDP datagrams: done (last opened)"))
 
