@@ -1,4 +1,6 @@
+import Dispatch
 import LabScript
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -31,9 +33,15 @@ public struct LessonLibrary: Sendable {
     var lessons: [Lesson] = []
     var problems: [ScriptError] = []
     var frontMatter: [String: LessonParser.FrontMatterLines] = [:]
-    for file in files {
-      let text = try Files.read(file)
-      let (lesson, lines, found) = LessonParser.parse(text, file: file)
+    let texts = try files.map { (file) throws(LessonFileError) in try Files.read(file) }
+    // Lessons parse independently: use every core, since the picker waits for all of them.
+    let parsed = Mutex([(Lesson?, LessonParser.FrontMatterLines, [ScriptError])?](repeating: nil, count: files.count))
+    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+      let result = LessonParser.parse(texts[index], file: files[index])
+      parsed.withLock { $0[index] = result }
+    }
+    for (file, result) in zip(files, parsed.withLock { $0 }) {
+      guard let (lesson, lines, found) = result else { continue }
       problems += found
       if let lesson {
         lessons.append(lesson)
