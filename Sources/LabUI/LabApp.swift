@@ -430,7 +430,7 @@ public final class LabApp {
       rows.append(nil)
     }
     rows.append(library.lessons.count)  // free play
-    let listHeight = min(rows.count + 2, body.height - 9)
+    let listHeight = min(rows.count + 2, body.height - 8)
     let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
     var inside = canvas.box(listRect, title: "Lessons", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
     if let notice {
