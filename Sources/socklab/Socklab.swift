@@ -20,13 +20,8 @@ struct Socklab: ParsableCommand {
   )
 }
 
-/// The lesson picker and player: what `socklab` alone opens.
-struct LessonsCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "lessons",
-    abstract: "Open the lesson picker and the lesson player (what socklab does with no command)."
-  )
-
+/// The options of the interactive lab, shared by `lessons` and `play`.
+struct LabOptions: ParsableArguments {
   @Option(help: "Colours: \(Theme.names.joined(separator: ", ")). NO_COLOR in the environment means monochrome.")
   var theme: String?
 
@@ -45,9 +40,19 @@ struct LessonsCommand: ParsableCommand {
     }
     if port == 0 { throw ValidationError("--port needs a port from 1 to 65535 (leave it out and the lab picks a free one)") }
   }
+}
+
+/// The lesson picker and player: what `socklab` alone opens.
+struct LessonsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lessons",
+    abstract: "Open the lesson picker and the lesson player (what socklab does with no command)."
+  )
+
+  @OptionGroup var options: LabOptions
 
   func run() throws {
-    try openLab(theme: theme, lessons: lessons, port: port, allowRemote: allowRemote)
+    try openLab(options)
   }
 }
 
@@ -60,31 +65,17 @@ struct PlayCommand: ParsableCommand {
   @Argument(help: "A script to run first (as saved with :save).")
   var file: String?
 
-  @Option(help: "Colours: \(Theme.names.joined(separator: ", ")).")
-  var theme: String?
-
-  @Option(help: "The port PORT stands for (default: a free port the lab picks).")
-  var port: UInt16?
-
-  @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
-  var allowRemote = false
-
-  func validate() throws {
-    if let theme, Theme.named(theme) == nil {
-      throw ValidationError("unknown theme \(theme); choose one of \(Theme.names.joined(separator: ", "))")
-    }
-    if port == 0 { throw ValidationError("--port needs a port from 1 to 65535") }
-  }
+  @OptionGroup var options: LabOptions
 
   func run() throws {
     let script = try file.map { path in try orExitTwo { try Files.read(path) } }
-    try openLab(theme: theme, lessons: nil, port: port, allowRemote: allowRemote) { app in app.openFreePlay(script: script) }
+    try openLab(options) { app in app.openFreePlay(script: script) }
   }
 }
 
 /// Opens the lab in this terminal, after checking that there is one and that the lessons are sound.
-func openLab(theme: String?, lessons: String?, port: UInt16?, allowRemote: Bool, start: (LabApp) -> Void = { _ in }) throws {
-
+func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
+  let (theme, lessons, port, allowRemote) = (options.theme, options.lessons, options.port, options.allowRemote)
   guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
     print(Overview.notATerminal)
     print()
