@@ -291,7 +291,7 @@ extension Live {
 
       let again = LabApp(library: library, progressStore: store, theme: .monochrome, unicode: true)
       #expect(again.selection == 1)
-      let screen = again.render(width: 100, height: 30).text
+      let screen = again.render(width: 100, height: 40).text
       #expect(screen.contains("2. Addresses and byte order") && screen.contains("step 1 of \(library.lessons[1].steps.count)"))
       #expect(screen.contains("Predictions: 0 of 1 right"))
     }
