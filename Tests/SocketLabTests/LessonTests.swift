@@ -61,7 +61,7 @@ extension Live {
       defer { try? FileManager.default.removeItem(at: folder) }
       try FileManager.default.copyItem(
         atPath: Self.lessonsFolder + "/01-tcp-conversation.md", toPath: folder.path + "/01-tcp-conversation.md")
-      try example.write(toFile: folder.path + "/04-refused.md", atomically: true, encoding: .utf8)
+      try example.write(toFile: folder.path + "/12-refused.md", atomically: true, encoding: .utf8)
 
       let library = try LessonLibrary.load(folder.path)
       #expect(library.problems.map(\.description) == [])
