@@ -73,6 +73,17 @@ public struct LessonLibrary: Sendable {
         seen[lesson.id] = lesson.file
       }
     }
+    var numbers: [Int: String] = [:]
+    for lesson in lessons where lesson.number > 0 {
+      if let first = numbers[lesson.number] {
+        problems.append(
+          ScriptError(
+            "lesson number \(lesson.number) is already taken by \(Files.baseName(first))", at: SourceLocation(line: 1, column: 1),
+            hint: "give each lesson file its own number, the next free one", file: lesson.file))
+      } else {
+        numbers[lesson.number] = lesson.file
+      }
+    }
     let ids = Set(seen.keys)
     for lesson in lessons {
       checkPrerequisites(of: lesson, against: ids, line: frontMatter[lesson.file]?.lines["prerequisites"])
