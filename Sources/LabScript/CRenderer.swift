@@ -43,7 +43,8 @@ public struct CRenderer: Sendable {
 
   // MARK: - Declarations
 
-  private func declaration(_ type: String, _ name: String) -> String {
+  /// `int s`, `char buf[1024]`, `struct addrinfo *res`: a C declaration of `name` with `type`.
+  public func declaration(_ type: String, _ name: String) -> String {
     if type.hasPrefix("char["), type.hasSuffix("]") { return "char \(name)\(type.dropFirst(4))" }
     if type.hasSuffix("*") { return "\(type)\(name)" }
     return "\(type) \(name)"
@@ -179,6 +180,10 @@ public struct CRenderer: Sendable {
     case .string(let bytes, _): return "\"\(escapeBytes(bytes))\""
     case .name(let name, _): return name
     case .field(let base, let field, _):
+      // A sockaddr_storage is read through the structure of its family, as C requires.
+      if let name = base.asName, declared[name] == "struct sockaddr_storage", field.hasPrefix("sin") {
+        return "((struct \(field.hasPrefix("sin6_") ? "sockaddr_in6" : "sockaddr_in") *)&\(name))->\(field)"
+      }
       let arrow = base.asName.flatMap { declared[$0] }?.hasSuffix("*") == true
       return "\(expression(base))\(arrow ? "->" : ".")\(field)"
     case .addressOf(let inner, _): return "&\(expression(inner))"

@@ -14,7 +14,8 @@ struct Socklab: ParsableCommand {
     abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
     discussion: "With no command, opens the lesson picker and the lesson player in this terminal.",
     subcommands: [
-      LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, BenchCommand.self,
+      LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, ExportCommand.self,
+      BenchCommand.self,
     ],
     defaultSubcommand: LessonsCommand.self
   )
