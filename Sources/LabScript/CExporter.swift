@@ -58,6 +58,16 @@ public enum CExporter {
       functions.append(try lineFunction(index, statement, code: code, renderer: renderer))
     }
     let order = script.statements.map { actors.firstIndex(of: $0.actorName)! }
+    let usesBIO = script.statements.contains { $0.expression.callName?.hasPrefix("BIO_") == true }
+    let usesOwfat = script.statements.contains { $0.expression.callName?.hasPrefix("socket_") == true }
+    // The descriptor each line works on, for wchan(): which actor is asleep on which socket.
+    var descriptorCases: [String] = []
+    for (index, statement) in script.statements.enumerated() {
+      guard case .call(let name, let arguments, _) = statement.expression, let first = arguments.first,
+        ["fd", "s", "sock", "accept_sock"].contains(CallCatalog.spec(named: name)?.parameters.first ?? "")
+      else { continue }
+      descriptorCases.append("    case \(index): return (int)(\(renderer.expression(first)));")
+    }
     let queries = script.statements.map { statement -> Int in
       statement.expression.callName.flatMap { CallCatalog.spec(named: $0)?.kind } == .kernelQuery ? 1 : 0
     }
@@ -84,24 +94,39 @@ public enum CExporter {
       #include <sys/ioctl.h>
       #include <sys/socket.h>
       #include <time.h>
+      #include <stdint.h>
       #include <unistd.h>
-
+      \(usesBIO ? "#include <openssl/bio.h>\n" : "")
       #define PORT \(ports.0)
       #define PORT2 \(ports.1)
+      #define LINES \(script.statements.count)
+      #define ACTORS \(actors.count)
 
       \(helpers)
-
+      \(usesOwfat ? libowfat : "")
       /* The script's variables, shared by every actor as in the lab. */
       \(globals.joined(separator: "\n"))
+
+      /* Which line each actor runs, and which thread it is. */
+      static int lab_job[ACTORS];
+      static int lab_done[LINES];
+      static int lab_tids[ACTORS];
+      static const int is_query[] = { \(queries.map(String.init).joined(separator: ", ")) };
+
+      static int line_fd(int line) {
+        switch (line) {
+      \(descriptorCases.joined(separator: "\n"))
+        }
+        return -1;
+      }
+
+      \(wchan)
 
       \(functions.joined(separator: "\n\n"))
 
       static void (*const lines[])(void) = { \(script.statements.indices.map { "line_\($0)" }.joined(separator: ", ")) };
       static const int actor_of[] = { \(order.map(String.init).joined(separator: ", ")) };
-      static const int is_query[] = { \(queries.map(String.init).joined(separator: ", ")) };
       static const char *const actor_names[] = { \(actors.map { "\"\($0)\"" }.joined(separator: ", ")) };
-      #define LINES \(script.statements.count)
-      #define ACTORS \(actors.count)
 
       \(runner)
       """
@@ -128,6 +153,23 @@ public enum CExporter {
       body = code.map { "  " + $0 }
       return "static void line_\(index)(void) {\n\(body.joined(separator: "\n"))\n  report_text(\(label), \"done\", 1);\n}"
     }
+    if name == "value", let inner = arguments.first {
+      let expr = renderer.expression(inner)
+      let isText =
+        inner.rootName.flatMap { renderer.declared[$0] }.map { $0.contains("char *") } ?? false
+        || { if case .value(.string)? = expectation { return true } else { return false } }()
+      if isText {
+        var check = "1"
+        if case .value(.string(let bytes, _))? = expectation {
+          check = "t != NULL && strcmp(t, \(cString(String(decoding: bytes, as: UTF8.self)))) == 0"
+        }
+        return
+          "static void line_\(index)(void) {\n  const char *t = \(expr);\n  report_text(\(label), t ? t : \"NULL\", \(check));\n}"
+      }
+      var check = "1"
+      if case .value(let wanted)? = expectation { check = "r == (long)(\(renderer.expression(wanted)))" }
+      return "static void line_\(index)(void) {\n  long r = (long)(\(expr));\n  report(\(label), r, 0, \(check));\n}"
+    }
     switch spec.kind {
     case .builder:
       body = code.map { "  " + $0 }
@@ -153,13 +195,31 @@ public enum CExporter {
             report(\(label), n, 0, \(want) < 0 || n == \(want));
           }
           """
+      case "wchan":
+        var want = "NULL"
+        var check = "1"
+        switch expectation {
+        case .value(.string(let bytes, _))?:
+          want = cString(String(decoding: bytes, as: UTF8.self))
+          check = "w != NULL && strcmp(w, \(want)) == 0"
+        case .value(.name("NULL", _))?:
+          check = "w == NULL"
+        default:
+          break
+        }
+        return """
+          static void line_\(index)(void) {
+            const char *w = wait_wchan(\(fd), \(want), \(expectation == nil ? 0 : 1));
+            report_text(\(label), w ? w : "NULL", \(check));
+          }
+          """
       default:
         throw Unsupported(line: statement.location.line, reason: "\(name)() is not exported yet")
       }
     case .system:
       break
     }
-    if name.hasPrefix("BIO_") || name.hasPrefix("socket_") || name == "getaddrinfo" {
+    if name == "getaddrinfo" {
       throw Unsupported(line: statement.location.line, reason: "\(name)() is not exported yet")
     }
     let call = last.hasSuffix(";") ? String(last.dropLast()) : last
@@ -197,7 +257,7 @@ public enum CExporter {
         long r = (long)\(evaluated.hasPrefix("(") ? evaluated : "(\(evaluated))");
         int e = errno;
         (void)e;
-      \(noteLines(name, arguments, renderer))  report(\(label), r, e, \(check));
+      \(noteLines(name, arguments, renderer))  report(\(label), r, \(oneOrZero.contains(name) ? "r != 1" : "r < 0") ? e : 0, \(check));
       }
       """
   }
@@ -214,26 +274,128 @@ public enum CExporter {
     return lines
   }
 
+  /// OpenSSL's calls that return 1 for success and 0 for failure.
+  private static let oneOrZero: Set<String> = ["BIO_bind", "BIO_listen", "BIO_connect", "BIO_closesocket", "BIO_socket_nbio"]
+
+  private static let wchan = """
+    /* The kernel function in which the thread blocked on `fd` sleeps (/proc/self/task/TID/wchan). */
+    __attribute__((unused)) static const char *wchan_of(int fd) {
+      static char name[128];
+      int tid = 0;
+      pthread_mutex_lock(&lab_lock);
+      for (int a = 0; a < ACTORS; a++)
+        if (lab_job[a] >= 0 && !is_query[lab_job[a]] && line_fd(lab_job[a]) == fd) tid = lab_tids[a];
+      pthread_mutex_unlock(&lab_lock);
+      if (!tid) return NULL;
+      char path[64];
+      snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
+      FILE *file = fopen(path, "r");
+      if (!file) return NULL;
+      size_t n = fread(name, 1, sizeof name - 1, file);
+      fclose(file);
+      name[n] = 0;
+      return strcmp(name, "0") == 0 || n == 0 ? NULL : name;
+    }
+
+    __attribute__((unused)) static const char *wait_wchan(int fd, const char *want, int wait) {
+      const char *w = NULL;
+      for (int i = 0; i < 500; i++) {
+        w = wchan_of(fd);
+        if (!wait || (want ? w && strcmp(w, want) == 0 : w == NULL)) break;
+        pause_ms(2);
+      }
+      return w;
+    }
+    """
+
+  /// libowfat's IPv6 calls, written out (libowfat is GPL-2.0-only; this is SocketLab's own code).
+  private static let libowfat = """
+    /* libowfat's IPv6 calls, with libowfat's signatures and results. */
+    typedef uint16_t uint16;
+    typedef uint32_t uint32;
+    __attribute__((unused)) static const char V6loopback[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+    __attribute__((unused)) static const char V6any[16] = { 0 };
+
+    __attribute__((unused)) static int socket_tcp6(void) {
+      int s = socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+      if (s < 0) return -1;
+      int zero = 0;
+      setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+      if (fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK) < 0) { int e = errno; close(s); errno = e; return -1; }
+      return s;
+    }
+
+    static struct sockaddr_in6 owfat_address(const char *ip, uint16 port, uint32 scope_id) {
+      struct sockaddr_in6 a;
+      memset(&a, 0, sizeof a);
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(port);
+      memcpy(&a.sin6_addr, ip, 16);
+      a.sin6_scope_id = scope_id;
+      return a;
+    }
+
+    __attribute__((unused)) static int socket_bind6(int s, const char *ip, uint16 port, uint32 scope_id) {
+      struct sockaddr_in6 a = owfat_address(ip, port, scope_id);
+      return bind(s, (struct sockaddr *)&a, sizeof a);
+    }
+
+    __attribute__((unused)) static int socket_listen(int s, unsigned int backlog) { return listen(s, (int)backlog); }
+
+    __attribute__((unused)) static int socket_accept6(int s, char *ip, uint16 *port, uint32 *scope_id) {
+      struct sockaddr_storage a;
+      socklen_t length = sizeof a;
+      int fd = accept(s, (struct sockaddr *)&a, &length);
+      if (fd < 0) return -1;
+      if (a.ss_family == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
+        memset(ip, 0, 10);
+        ip[10] = ip[11] = (char)0xff;
+        memcpy(ip + 12, &v4->sin_addr, 4);
+        *port = ntohs(v4->sin_port);
+        if (scope_id) *scope_id = 0;
+      } else {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
+        memcpy(ip, &v6->sin6_addr, 16);
+        *port = ntohs(v6->sin6_port);
+        if (scope_id) *scope_id = v6->sin6_scope_id;
+      }
+      return fd;
+    }
+
+    __attribute__((unused)) static int socket_connect6(int s, const char *ip, uint16 port, uint32 scope_id) {
+      struct sockaddr_in6 a = owfat_address(ip, port, scope_id);
+      return connect(s, (struct sockaddr *)&a, sizeof a);
+    }
+
+    __attribute__((unused)) static int socket_connected(int s) {
+      struct sockaddr_storage a;
+      socklen_t length = sizeof a;
+      return getpeername(s, (struct sockaddr *)&a, &length) == 0;
+    }
+
+    """
+
   private static let helpers = """
-    static int failures;
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    static pthread_cond_t changed;
+    static int lab_failures;
+    static pthread_mutex_t lab_lock = PTHREAD_MUTEX_INITIALIZER;
+    static pthread_cond_t lab_changed;
 
     __attribute__((unused)) static void report(const char *line, long result, int err, int held) {
-      pthread_mutex_lock(&lock);
-      if (result < 0 && err) printf("%s -> %ld %s\\n", line, result, strerrorname_np(err));
+      pthread_mutex_lock(&lab_lock);
+      if (err) printf("%s -> %ld %s\\n", line, result, strerrorname_np(err));
       else printf("%s -> %ld\\n", line, result);
-      if (!held) { printf("    FAILED\\n"); failures++; }
+      if (!held) { printf("    FAILED\\n"); lab_failures++; }
       fflush(stdout);
-      pthread_mutex_unlock(&lock);
+      pthread_mutex_unlock(&lab_lock);
     }
 
     __attribute__((unused)) static void report_text(const char *line, const char *text, int held) {
-      pthread_mutex_lock(&lock);
+      pthread_mutex_lock(&lab_lock);
       printf("%s -> %s\\n", line, text);
-      if (!held) { printf("    FAILED\\n"); failures++; }
+      if (!held) { printf("    FAILED\\n"); lab_failures++; }
       fflush(stdout);
-      pthread_mutex_unlock(&lock);
+      pthread_mutex_unlock(&lab_lock);
     }
 
     __attribute__((unused)) static const char *state_name(int state) {
@@ -327,22 +489,22 @@ public enum CExporter {
     """
 
   private static let runner = """
-    static int job[ACTORS];
-    static int done[LINES];
-
     static void *actor_main(void *arg) {
       int actor = (int)(long)arg;
+      pthread_mutex_lock(&lab_lock);
+      lab_tids[actor] = (int)gettid();
+      pthread_mutex_unlock(&lab_lock);
       for (;;) {
-        pthread_mutex_lock(&lock);
-        while (job[actor] < 0) pthread_cond_wait(&changed, &lock);
-        int line = job[actor];
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_lock(&lab_lock);
+        while (lab_job[actor] < 0) pthread_cond_wait(&lab_changed, &lab_lock);
+        int line = lab_job[actor];
+        pthread_mutex_unlock(&lab_lock);
         lines[line]();
-        pthread_mutex_lock(&lock);
-        done[line] = 1;
-        job[actor] = -1;
-        pthread_cond_broadcast(&changed);
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_lock(&lab_lock);
+        lab_done[line] = 1;
+        lab_job[actor] = -1;
+        pthread_cond_broadcast(&lab_changed);
+        pthread_mutex_unlock(&lab_lock);
       }
       return NULL;
     }
@@ -355,7 +517,7 @@ public enum CExporter {
       until.tv_nsec += (ms % 1000) * 1000000L;
       if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
       while (*flag != value)
-        if (pthread_cond_timedwait(&changed, &lock, &until) != 0) break;
+        if (pthread_cond_timedwait(&lab_changed, &lab_lock, &until) != 0) break;
       return *flag == value;
     }
 
@@ -364,31 +526,31 @@ public enum CExporter {
       pthread_condattr_t attributes;
       pthread_condattr_init(&attributes);
       pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-      pthread_cond_init(&changed, &attributes);
+      pthread_cond_init(&lab_changed, &attributes);
       for (int a = 0; a < ACTORS; a++) {
         pthread_t thread;
-        job[a] = -1;
+        lab_job[a] = -1;
         pthread_create(&thread, NULL, actor_main, (void *)(long)a);
         pthread_detach(thread);
       }
-      pthread_mutex_lock(&lock);
+      pthread_mutex_lock(&lab_lock);
       for (int i = 0; i < LINES; i++) {
         int actor = actor_of[i];
-        if (!wait_for(&job[actor], -1, 5000)) { /* the actor's earlier call is still blocked */
+        if (!wait_for(&lab_job[actor], -1, 5000)) { /* the actor's earlier call is still blocked */
           printf("FAILED: %s is still blocked\\n", actor_names[actor]);
-          failures++;
+          lab_failures++;
           break;
         }
-        job[actor] = i;
-        pthread_cond_broadcast(&changed);
-        wait_for(&done[i], 1, is_query[i] ? 1150 : 150);
+        lab_job[actor] = i;
+        pthread_cond_broadcast(&lab_changed);
+        wait_for(&lab_done[i], 1, is_query[i] ? 1150 : 150);
       }
       for (int i = 0; i < LINES; i++)
-        if (!wait_for(&done[i], 1, 1000)) { printf("FAILED: line %d never returned\\n", i + 1); failures++; break; }
-      pthread_mutex_unlock(&lock);
-      printf(failures ? "# FAILED: %d\\n" : "# ok\\n", failures);
+        if (!wait_for(&lab_done[i], 1, 1000)) { printf("FAILED: line %d never returned\\n", i + 1); lab_failures++; break; }
+      pthread_mutex_unlock(&lab_lock);
+      printf(lab_failures ? "# FAILED: %d\\n" : "# ok\\n", lab_failures);
       fflush(stdout);
-      _exit(failures ? 1 : 0);
+      _exit(lab_failures ? 1 : 0);
     }
     """
 }

@@ -74,6 +74,9 @@ public struct CRenderer: Sendable {
         lines += declare(variable, isV6 ? "struct in6_addr" : "struct in_addr")
       case .addressList: lines += declare(variable, "struct addrinfo *")
       case .ip6: lines += declare(variable, "char[16]")
+      case .uint16: lines += declare(variable, "uint16")
+      case .uint32: lines += declare(variable, "uint32")
+      case .bioAddress: lines += declare(variable, "BIO_ADDR *", initialiser: "BIO_ADDR_new()")
       }
     }
     if (name == "getsockname" || name == "getpeername") && arguments.count == 1 {
@@ -144,6 +147,17 @@ public struct CRenderer: Sendable {
       }
       declared[target] = "struct pollfd[]"
       return ["struct pollfd \(target)[] = { \(entries.joined(separator: ", ")) };"]
+    case "bio_addr":
+      var lines = declare(target, "BIO_ADDR *", initialiser: "BIO_ADDR_new()")
+      let family = expression(a[0])
+      lines.append(
+        "{ unsigned char raw[16]; inet_pton(\(family), \(expression(a[1])), raw); BIO_ADDR_rawmake(\(target), \(family), raw, \(family) == AF_INET6 ? 16 : 4, \(expression(a[2]))); }"
+      )
+      return lines
+    case "ip6":
+      var lines = declare(target, "char[16]")
+      lines.append("inet_pton(AF_INET6, \(expression(a[0])), \(target));")
+      return lines
     case "in_addr":
       return declare(target, "struct in_addr", initialiser: "{ .s_addr = \(a.first.map { expression($0) } ?? "0") }")
     case "addrinfo":

@@ -16,6 +16,10 @@ public enum OutParameter: Sendable, Hashable {
   case addressList
   /// `char ip[16]`: libowfat's raw IPv6 address.
   case ip6
+  /// libowfat's `uint16` (a port in host order) and `uint32` (a scope id).
+  case uint16, uint32
+  /// OpenSSL's `BIO_ADDR *`.
+  case bioAddress
 }
 
 /// What sort of thing a name of the call language stands for.
@@ -119,7 +123,7 @@ public enum CallCatalog {
       "BIO_connect", ["sock", "addr", "options"],
       "OpenSSL: connect (start to, with BIO_SOCK_NONBLOCK); 1 on success, 0 on failure"),
     spec(
-      "BIO_accept_ex", ["accept_sock", "peer", "options"], out: [1: .socketAddress],
+      "BIO_accept_ex", ["accept_sock", "peer", "options"], out: [1: .bioAddress],
       "OpenSSL: accept, with BIO_SOCK_NONBLOCK for the new socket; the descriptor, or -1"),
     spec("BIO_closesocket", ["sock"], "OpenSSL: close; 1 on success, 0 on failure"),
     spec("BIO_socket_nbio", ["sock", "mode"], "OpenSSL: non-blocking mode on (1) or off (0); 1 on success"),
@@ -127,7 +131,7 @@ public enum CallCatalog {
     spec("socket_bind6", ["s", "ip", "port", "scope_id"], "libowfat: bind to a 16-byte address and a port in host order"),
     spec("socket_listen", ["s", "backlog"], "libowfat: listen"),
     spec(
-      "socket_accept6", ["s", "ip", "port", "scope_id"], out: [1: .ip6, 2: .integer, 3: .integer],
+      "socket_accept6", ["s", "ip", "port", "scope_id"], out: [1: .ip6, 2: .uint16, 3: .uint32],
       "libowfat: accept, writing the peer's address, port (host order) and scope id"),
     spec("socket_connect6", ["s", "ip", "port", "scope_id"], "libowfat: connect; -1 EINPROGRESS on a non-blocking socket"),
     spec("socket_connected", ["s"], "libowfat: 1 if the socket has a connected peer, 0 if not"),
