@@ -147,6 +147,9 @@ public final class LabApp {
       }
     case .character("h"): player.showHint.toggle()
     case .character("s"): player.playOutsideYourself()
+    case .character("x"):
+      let file = "\(player.lesson.id)-so-far.c"
+      player.message = exportC(Array(player.statements.prefix(player.nextLine)), name: player.lesson.title, to: file)
     case .character("L"): showLayers = true
     case .tab: player.focus = next(after: player.focus, by: 1)
     case .backTab: player.focus = next(after: player.focus, by: -1)
@@ -272,6 +275,21 @@ public final class LabApp {
     }
   }
 
+  /// Writes `statements` as a C program to `path`; returns what to tell the learner.
+  func exportC(_ statements: [Statement], name: String, to path: String) -> String {
+    let ports = SocketAPI.freeLoopbackPorts(count: 2)
+    do {
+      let text = try CExporter.program(
+        Script(statements: statements), name: name,
+        ports: (ports.first ?? 40000, ports.count > 1 ? ports[1] : (ports.first ?? 40000) + 1))
+      try Files.write(text, to: path)
+      let crypto = text.contains("BIO_") ? " -lcrypto" : ""
+      return "Exported \(statements.count) lines to \(path). Build: cc -Wall -Wextra -Werror -pthread -o prog \(path)\(crypto)"
+    } catch {
+      return "Could not export: \(error)"
+    }
+  }
+
   private func command(_ line: String) {
     let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
     let argument = parts.count > 1 ? parts[1].trimmingSpaces() : ""
@@ -294,10 +312,16 @@ public final class LabApp {
         return
       }
       load(text, name: argument)
+    case ":export":
+      guard !argument.isEmpty, let player else {
+        freePlay?.note = "Write :export FILE.c"
+        return
+      }
+      freePlay?.note = exportC(Array(player.statements), name: "a free-play session", to: argument)
     case ":interrupt": player?.interrupt()
     case ":quit", ":q": leavePlayer()
     case ":help": showHelp = true
-    default: freePlay?.note = "Commands: :save FILE, :load FILE, :interrupt, :help, :quit"
+    default: freePlay?.note = "Commands: :save FILE, :load FILE, :export FILE.c, :interrupt, :help, :quit"
     }
   }
 
@@ -670,6 +694,7 @@ public final class LabApp {
       (unicode ? "↑ ↓ j k PgUp PgDn" : "Up Down j k PgUp PgDn", "scroll the focused pane"),
       ("i", "interrupt a blocked call"),
       ("s", "let the lab play a step's outside program"),
+      ("x", "export the lines run so far as a C program"),
       ("L", "the line's layers: POSIX, OpenSSL BIO, kernel"),
       ("r", "restart the lesson with fresh sockets"),
       ("q", "back to the lessons (quit from the list)"),

@@ -106,9 +106,13 @@ extension Live {
         return true
       }
       #expect(failures.isEmpty)
+      let exported = folder.appendingPathComponent("session.c").path
+      enter(lab, ":export \(exported)")
+      #expect(lab.text.contains("Exported 5 lines to"))
+      #expect(try String(contentsOfFile: exported, encoding: .utf8).contains("static void line_4(void)"))
       // History: the last line comes back with the up arrow.
       lab.press(.up)
-      #expect(lab.app.freePlay?.text == ":save \(path)")
+      #expect(lab.app.freePlay?.text == ":export \(exported)")
     }
   }
 }
