@@ -270,6 +270,13 @@ public final class LabApp {
       cLines.append(contentsOf: [[]])
       cLines = CRenderer.render(Script(statements: player.statements))
       player.advance()
+      // A call that failed: say why, from the reference.
+      if case .done(let outcome)? = player.lineStates[player.statements.count - 1], let record = outcome.record,
+        let error = record.error
+      {
+        let why = CallReference.entry(for: record.function)?.errors.first { $0.name == error.name }?.why
+        state.note = "\(record.function)() failed with \(error.name) (\(error.message))" + (why.map { ": \($0)" } ?? ".")
+      }
     } catch {
       state.error = (line, max(0, error.location.column - 1), error.hint.map { "\(error.message) — \($0)" } ?? error.message)
     }

@@ -23,7 +23,8 @@ struct ExportCommand: ParsableCommand {
   @Flag(help: "Write the call lines as a plain script for socklab run.")
   var script = false
 
-  @Option(name: .shortAndLong, help: "The file to write (default: standard output).")
+  @Option(
+    name: .shortAndLong, help: "The file to write, or a folder to write NAME.c (or NAME.lab) in (default: standard output).")
   var output: String?
 
   @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
@@ -47,8 +48,13 @@ struct ExportCommand: ParsableCommand {
         throw ExitCode(1)
       }
     }
-    if let output {
+    if var output {
+      if Files.isDirectory(output) || output.hasSuffix("/") {
+        let base = Files.baseName(target).split(separator: ".").first.map(String.init) ?? "lab"
+        output = Files.join(output, base + (script ? ".lab" : ".c"))
+      }
       try orExitTwo { try Files.write(text, to: output) }
+      printError("socklab: wrote \(output)")
     } else {
       print(text, terminator: "")
     }

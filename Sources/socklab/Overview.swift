@@ -20,6 +20,7 @@ enum Overview {
       socklab run FILE        run a script of call lines headless and print the transcript
       socklab run FILE --json the same transcript as JSON, for programs
       socklab lint [PATH]     check lesson files and say where each problem is
+      socklab export --c X    write a lesson or script as a C program
       socklab progress        how far you are in each lesson (--reset to start over)
       socklab help run        every option of a command
 

@@ -6,6 +6,21 @@ import Testing
 
 extension Live {
   @Suite("Free play") struct FreePlay {
+    @Test func historyIsKeptAcrossRuns() throws {
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-history-\(UUID().uuidString)").path
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      let first = try Harness()
+      first.app.historyStore = HistoryStore(path: path)
+      first.app.openFreePlay()
+      first.type("s = socket(AF_INET, SOCK_DGRAM, 0)").press(.enter)
+      first.app.shutdown()
+      let second = try Harness()
+      second.app.historyStore = HistoryStore(path: path)
+      second.app.openFreePlay()
+      second.press(.up)
+      #expect(second.app.freePlay?.text == "s = socket(AF_INET, SOCK_DGRAM, 0)")
+    }
+
     private func freePlay() throws -> Harness {
       let lab = try Harness(width: 100, height: 30)
       lab.app.openFreePlay()
@@ -57,6 +72,13 @@ extension Live {
       #expect(lab.player.isBusy("server"))
       enter(lab, "server: close(s)")
       #expect(lab.text.contains("server is still inside a call that has not returned"))
+      lab.app.handle(.escape)
+      enter(lab, "client: c = socket(AF_INET, SOCK_STREAM, 0) = fd")
+      enter(lab, "client: nobody = sockaddr_in(\"127.0.0.1\", htons(PORT2))")
+      enter(lab, "client: connect(c, &nobody, sizeof nobody)")
+      #expect(
+        lab.app.freePlay?.note?.hasPrefix("connect() failed with ECONNREFUSED (Connection refused): nothing listens there")
+          == true)
 
       // Bounded: one connection, one line, gone after two seconds at most.
       let peer = Process()
@@ -76,7 +98,6 @@ extension Live {
         lab.app.tick()
       }
       #expect(!lab.player.isBusy("server"))
-      lab.app.handle(.escape)  // clear the refused line
       enter(lab, "server: recv(a, buf, sizeof buf, 0) = 4")
       let log = lab.player.log.map(\.text).joined(separator: "\n")
       #expect(log.contains(#"recv(6, "hi\x07\n", 1024, 0) = 4"#) || log.contains(#""hi\x07\n", 1024, 0) = 4"#), "\(log)")
