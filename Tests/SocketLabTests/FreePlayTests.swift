@@ -80,18 +80,8 @@ extension Live {
         lab.app.freePlay?.note?.hasPrefix("connect() failed with ECONNREFUSED (Connection refused): nothing listens there")
           == true)
 
-      // Bounded: one connection, one line, gone after two seconds at most.
-      let peer = Process()
-      peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      peer.arguments = [
-        "python3", "-c",
-        "import socket,time; s=socket.create_connection(('127.0.0.1', \(lab.player.session.port)), timeout=2); s.sendall(b'hi\\x07\\n'); time.sleep(2)",
-      ]
-      try peer.run()
-      defer {
-        if peer.isRunning { peer.terminate() }
-        peer.waitUntilExit()
-      }
+      let peer = try OutsidePeer(port: lab.player.session.port, bytes: "hi\\x07\\n")
+      defer { peer.stop() }
       let deadline = Date().addingTimeInterval(3)
       while lab.player.isBusy("server") && Date() < deadline {
         Thread.sleep(forTimeInterval: 0.02)

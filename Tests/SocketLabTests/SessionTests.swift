@@ -248,18 +248,8 @@ extension Live.Sessions {
     let listen = try Parser.parse(Listening.script)
     #expect(ScriptRunner().run(listen, in: session).failures == 0)
 
-    // Bounded: the peer connects once, sends one line, and exits after at most two seconds.
-    let peer = Process()
-    peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    peer.arguments = [
-      "python3", "-c",
-      "import socket,time; s=socket.create_connection(('127.0.0.1', \(session.port)), timeout=2); s.sendall(b'\\x1b[31mred\\n'); time.sleep(2)",
-    ]
-    try peer.run()
-    defer {
-      if peer.isRunning { peer.terminate() }
-      peer.waitUntilExit()
-    }
+    let peer = try OutsidePeer(port: session.port, bytes: "\\x1b[31mred\\n")
+    defer { peer.stop() }
     var snapshot = session.snapshot()
     let deadline = Date().addingTimeInterval(3)
     while (snapshot.queued.isEmpty || snapshot.outsidePeers.isEmpty) && Date() < deadline {

@@ -111,10 +111,8 @@ extension Live {
       var seen: [String] = []
       var resized = false
       var visited = false
-      var visitors: [Process] = []
-      defer {
-        for peer in visitors where peer.isRunning { peer.terminate() }
-      }
+      var visitors: [OutsidePeer] = []
+      defer { visitors.forEach { $0.stop() } }
       for _ in 0..<150 {
         let screen = try tmux.screen()
         seen += screen.split(separator: "\n").map(String.init)
@@ -122,14 +120,7 @@ extension Live {
         if screen.contains("Your turn outside the lab") && !visited {
           // Be the visitor for real: a bounded Python peer connects, says one line, and leaves.
           let port = screen.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.map(String.init) ?? ""
-          let peer = Process()
-          peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-          peer.arguments = [
-            "python3", "-c",
-            "import socket,time; s=socket.create_connection(('127.0.0.1', \(port)), timeout=2); s.sendall(b'knock knock\\n'); time.sleep(1)",
-          ]
-          try peer.run()
-          visitors.append(peer)
+          visitors.append(try OutsidePeer(port: UInt16(port) ?? 0, bytes: "knock knock\\n", seconds: 1))
           visited = true
           Thread.sleep(forTimeInterval: 0.5)
           try tmux.send("Space")
