@@ -64,7 +64,7 @@ public enum CExporter {
     var descriptorCases: [String] = []
     for (index, statement) in script.statements.enumerated() {
       guard case .call(let name, let arguments, _) = statement.expression, let first = arguments.first,
-        ["fd", "s", "sock", "accept_sock"].contains(CallCatalog.spec(named: name)?.parameters.first ?? "")
+        CallCatalog.spec(named: name)?.takesDescriptorFirst == true
       else { continue }
       descriptorCases.append("    case \(index): return (int)(\(renderer.expression(first)));")
     }
@@ -266,7 +266,7 @@ public enum CExporter {
   /// the kernel's table after it closes (TIME-WAIT has no descriptor).
   private static func noteLines(_ name: String, _ arguments: [Expr], _ renderer: CRenderer) -> String {
     var lines = ""
-    let takesDescriptor = ["fd", "s", "sock"].contains(CallCatalog.spec(named: name)?.parameters.first ?? "")
+    let takesDescriptor = CallCatalog.spec(named: name)?.takesDescriptorFirst == true
     if takesDescriptor, let first = arguments.first, name != "close" {
       lines += "  note_endpoints(\(renderer.expression(first)));\n"
     }

@@ -42,6 +42,9 @@ public struct CallSpec: Sendable, Hashable {
   /// One line on what the call does, for hints and help.
   public var summary: String
 
+  /// Whether the first argument names a socket (as in `bind(fd, ...)`, `BIO_listen(sock, ...)`).
+  public var takesDescriptorFirst: Bool { ["fd", "s", "sock", "accept_sock"].contains(parameters.first ?? "") }
+
   /// `bind(fd, addr, addrlen)`
   public var signature: String { "\(name)(\(parameters.joined(separator: ", ")))" }
 }

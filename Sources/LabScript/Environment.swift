@@ -102,9 +102,7 @@ public final class Environment: Sendable {
       let known = $0.endpoints[fd]
       let endpoints = Endpoints(local: endpoints.local ?? known?.local, peer: endpoints.peer ?? known?.peer)
       $0.endpoints[fd] = endpoints
-      for address in [endpoints.local, endpoints.peer].compactMap({ $0 }) where address.port != 0 {
-        if endpoints.local == address { $0.usedPorts.insert(address.port) }
-      }
+      if let port = endpoints.local?.port, port != 0 { $0.usedPorts.insert(port) }
     }
   }
 

@@ -267,7 +267,6 @@ public final class LabApp {
       state.error = nil
       state.text = ""
       player.append(statement)
-      cLines.append(contentsOf: [[]])
       cLines = CRenderer.render(Script(statements: player.statements))
       player.advance()
       // A call that failed: say why, from the reference.
@@ -390,8 +389,7 @@ public final class LabApp {
 
   /// Follows the engine: results that arrived, calls that became blocked, a fresh kernel sample.
   public func tick() {
-    player?.update()
-    player?.refreshSnapshot()
+    player?.update(sample: true)
   }
 
   // MARK: - Drawing

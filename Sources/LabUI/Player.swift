@@ -315,7 +315,8 @@ public final class Player {
 
   /// Takes in what happened since the last look: results, blocked calls, a fresh kernel sample.
   /// Called after each key, on each tick, and whenever the engine wakes the run loop.
-  public func update(now: UInt64 = MonotonicClock.nanoseconds()) {
+  /// `sample` takes a kernel sample even when nothing changed (the periodic tick).
+  public func update(now: UInt64 = MonotonicClock.nanoseconds(), sample: Bool = false) {
     for (line, state) in lineStates {
       if case .running(let since) = state, now - since >= grace, let ticket = tickets.first(where: { $0.value == line })?.key {
         if let call = session.markBlocked(ticket) { lineStates[line] = .blocked(call) }
@@ -356,7 +357,7 @@ public final class Player {
         break
       }
     }
-    if changed || hasRunningCalls { refreshSnapshot() }
+    if sample || changed || hasRunningCalls { refreshSnapshot() }
   }
 
   /// Samples the kernel's view of the session's sockets.
