@@ -19,6 +19,10 @@ let package = Package(
     .target(name: "SocketKit", dependencies: ["CShims", "CLibcrypto"]),
     .target(name: "LabScript", dependencies: ["SocketKit"]),
     .target(name: "Lessons", dependencies: ["LabScript"]),
+    // The shipped lessons, carried inside the binary: Lessons/*.md turned into Swift at build time.
+    .executableTarget(name: "embed-lessons"),
+    .plugin(name: "EmbedLessons", capability: .buildTool(), dependencies: ["embed-lessons"]),
+    .target(name: "ShippedLessons", plugins: ["EmbedLessons"]),
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),
@@ -29,7 +33,7 @@ let package = Package(
     .executableTarget(
       name: "socklab",
       dependencies: [
-        "SocketKit", "LabScript", "Lessons", "LabEngine", "TerminalUI", "LabUI", "NcursesBackend",
+        "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "NcursesBackend",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -38,7 +42,9 @@ let package = Package(
     // Everything that opens real sockets or runs the real binary, in one serialized suite tree so
     // that descriptor numbers one test closes are not reused by another test mid-check.
     .testTarget(
-      name: "SocketLabTests", dependencies: ["SocketKit", "LabScript", "Lessons", "LabEngine", "TerminalUI", "LabUI", "socklab"],
+      name: "SocketLabTests", dependencies: [
+        "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab",
+      ],
       exclude: ["BrokenLessons"]),
   ],
   swiftLanguageModes: [.v6]

@@ -32,7 +32,7 @@ public struct HistoryStore: Sendable {
 
   /// `$XDG_STATE_HOME/socklab/history` (or under `~/.local/state`).
   public static func defaultPath() -> String {
-    Files.directory(of: ProgressStore.defaultPath()) + "/history"
+    StatePaths.current().history
   }
 
   public func load() -> [String] {

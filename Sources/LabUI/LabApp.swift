@@ -148,7 +148,7 @@ public final class LabApp {
     case .character("h"): player.showHint.toggle()
     case .character("s"): player.playOutsideYourself()
     case .character("x"):
-      let file = "\(player.lesson.id)-so-far.c"
+      let file = Files.join(StatePaths.current().exports, "\(player.lesson.id)-so-far.c")
       player.message = exportC(Array(player.statements.prefix(player.nextLine)), name: player.lesson.title, to: file)
     case .character("L"): showLayers = true
     case .tab: player.focus = next(after: player.focus, by: 1)
@@ -492,7 +492,7 @@ public final class LabApp {
       canvas.write(text, x: inside.x, y: y, style: style, clip: inside)
     }
     if library.lessons.isEmpty {
-      canvas.write("No lessons found in \(library.folder).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)
+      canvas.write("No lessons found (\(library.folder)).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)
     }
     if selection == library.lessons.count {
       let details = canvas.box(detailRect, title: "Free play", glyphs: glyphs, style: theme.border, titleStyle: theme.title)
@@ -508,6 +508,9 @@ public final class LabApp {
       ])
       lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
       lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
+      if lesson.origin != LessonLibrary.builtIn {
+        lines += wrap([Span("From: ", theme.bold), Span(lesson.file, theme.text)], width: details.width)
+      }
       let predictions = progress.lessons[lesson.id]?.predictions ?? []
       if !predictions.isEmpty {
         lines.append([

@@ -16,6 +16,9 @@ public struct Lesson: Sendable, Equatable {
   public var number: Int
   /// The file the lesson came from.
   public var file: String
+  /// Where the lesson came from: `LessonLibrary.builtIn` for the lessons the binary carries, or
+  /// the folder it was read from.
+  public var origin: String = LessonLibrary.builtIn
   /// Prose before the first step, shown when the lesson opens.
   public var introduction: String
   public var steps: [Step]

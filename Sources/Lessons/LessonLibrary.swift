@@ -6,61 +6,114 @@ import Synchronization
   import Glibc
 #endif
 
-/// The lessons of a folder, in order, with every problem found in them.
+/// The lessons of a folder, or of the whole curriculum, in order, with every problem found in them.
 public struct LessonLibrary: Sendable {
+  /// Where the lessons were read from, for messages: a folder, a file, or the curriculum's sources.
   public var folder: String
   public var lessons: [Lesson]
   /// Problems in single files and across files (duplicate ids, missing prerequisites).
   public var problems: [ScriptError]
+  /// What the curriculum did that a teacher should know: a folder's lesson replacing a shipped one.
+  public var notices: [String] = []
 
-  public init(folder: String, lessons: [Lesson], problems: [ScriptError] = []) {
+  /// The origin of the lessons the binary carries.
+  public static let builtIn = "built in"
+
+  public init(folder: String, lessons: [Lesson], problems: [ScriptError] = [], notices: [String] = []) {
     self.folder = folder
     self.lessons = lessons
     self.problems = problems
+    self.notices = notices
   }
 
   /// Loads every lesson file (`*.md` but `README.md`) of `folder`, or the one file `path` names.
-  public static func load(_ path: String) throws(LessonFileError) -> LessonLibrary {
-    let files: [String]
-    let folder: String
-    if Files.isDirectory(path) {
-      folder = path
-      files = try Files.list(path).filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted().map { Files.join(path, $0) }
-    } else {
-      folder = Files.directory(of: path)
-      files = [path]
-    }
-    var lessons: [Lesson] = []
-    var problems: [ScriptError] = []
-    var frontMatter: [String: LessonParser.FrontMatterLines] = [:]
+  /// Prerequisites may also name the lessons in `known` (the shipped ones, say).
+  public static func load(_ path: String, known: Set<String> = []) throws(LessonFileError) -> LessonLibrary {
+    let isFolder = Files.isDirectory(path)
+    let folder = isFolder ? path : Files.directory(of: path)
+    let files = isFolder ? try lessonFiles(in: path) : [path]
     let texts = try files.map { (file) throws(LessonFileError) in try Files.read(file) }
-    // Lessons parse independently: use every core, since the picker waits for all of them.
-    let parsed = Mutex([(Lesson?, LessonParser.FrontMatterLines, [ScriptError])?](repeating: nil, count: files.count))
-    DispatchQueue.concurrentPerform(iterations: files.count) { index in
-      let result = LessonParser.parse(texts[index], file: files[index])
-      parsed.withLock { $0[index] = result }
+    var library = parse(Array(zip(files, texts)), folder: folder, origin: folder)
+    var ids = known.union(library.lessons.map(\.id))
+    if !isFolder, let lesson = library.lessons.first, !lesson.prerequisites.isEmpty,
+      let siblings = try? LessonLibrary.load(folder)
+    {
+      // One file: its prerequisites are looked up among the lessons beside it too.
+      ids.formUnion(siblings.lessons.map(\.id))
     }
-    for (file, result) in zip(files, parsed.withLock { $0 }) {
-      guard let (lesson, lines, found) = result else { continue }
-      problems += found
-      if let lesson {
-        lessons.append(lesson)
-        frontMatter[file] = lines
-      }
-    }
-    lessons.sort { ($0.number, $0.file) < ($1.number, $1.file) }
-    var library = LessonLibrary(folder: folder, lessons: lessons, problems: problems)
-    if files.count > 1 || Files.isDirectory(path) {
-      library.checkAcrossFiles(frontMatter)
-    } else if let lesson = lessons.first, !lesson.prerequisites.isEmpty, let siblings = try? LessonLibrary.load(folder) {
-      // One file: its prerequisites are looked up among the lessons beside it.
-      library.checkPrerequisites(
-        of: lesson, against: Set(siblings.lessons.map(\.id)), line: frontMatter[lesson.file]?.lines["prerequisites"])
-    }
+    library.checkPrerequisites(against: ids)
     return library
   }
 
-  private mutating func checkAcrossFiles(_ frontMatter: [String: LessonParser.FrontMatterLines]) {
+  /// The curriculum: the lessons the binary carries (`shipped`, by file name), then those of each
+  /// folder in turn. A folder's lesson with the id of an earlier one replaces it, and a notice says
+  /// so; any other lesson is added. Prerequisites may name a lesson from any source.
+  public static func curriculum(shipped: [(name: String, text: String)], folders: [String]) throws(LessonFileError)
+    -> LessonLibrary
+  {
+    var library = parse(shipped.map { ("Lessons/" + $0.name, $0.text) }, folder: builtIn, origin: builtIn)
+    for folder in folders {
+      let files = try lessonFiles(in: folder)
+      let texts = try files.map { (file) throws(LessonFileError) in try Files.read(file) }
+      let added = parse(Array(zip(files, texts)), folder: folder, origin: folder)
+      library.problems += added.problems
+      for lesson in added.lessons {
+        if let index = library.lessons.firstIndex(where: { $0.id == lesson.id }) {
+          let replaced = library.lessons[index]
+          library.notices.append(
+            "lesson \(lesson.id) from \(lesson.file) replaces the one from \(replaced.origin == builtIn ? "the built-in lessons" : replaced.file)"
+          )
+          library.lessons[index] = lesson
+        } else {
+          library.lessons.append(lesson)
+        }
+      }
+      library.frontMatter.merge(added.frontMatter) { $1 }
+    }
+    library.lessons.sort { ($0.number, $0.file) < ($1.number, $1.file) }
+    library.folder = ([builtIn] + folders).joined(separator: ", ")
+    library.checkPrerequisites(against: Set(library.lessons.map(\.id)))
+    return library
+  }
+
+  /// The extra lesson folders named by `SOCKLAB_LESSONS` (colon-separated) and then `option`.
+  public static func extraFolders(option: String?, environment: String?) -> [String] {
+    let fromEnvironment = (environment ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+    return fromEnvironment + (option.map { [$0] } ?? [])
+  }
+
+  /// The `*.md` files of a folder but its `README.md`, sorted by name.
+  private static func lessonFiles(in folder: String) throws(LessonFileError) -> [String] {
+    try Files.list(folder).filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted().map { Files.join(folder, $0) }
+  }
+
+  /// Parses lesson texts (on every core: the picker waits for all of them) and checks them
+  /// against each other, but not their prerequisites.
+  private static func parse(_ files: [(path: String, text: String)], folder: String, origin: String) -> LessonLibrary {
+    let parsed = Mutex([(Lesson?, LessonParser.FrontMatterLines, [ScriptError])?](repeating: nil, count: files.count))
+    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+      let result = LessonParser.parse(files[index].text, file: files[index].path)
+      parsed.withLock { $0[index] = result }
+    }
+    var library = LessonLibrary(folder: folder, lessons: [])
+    for result in parsed.withLock({ $0 }) {
+      guard let (lesson, lines, found) = result else { continue }
+      library.problems += found
+      if var lesson {
+        lesson.origin = origin
+        library.lessons.append(lesson)
+        library.frontMatter[lesson.file] = lines
+      }
+    }
+    library.lessons.sort { ($0.number, $0.file) < ($1.number, $1.file) }
+    if files.count > 1 { library.checkAcrossFiles() }
+    return library
+  }
+
+  /// The front-matter line numbers of each lesson file, for the places of cross-file problems.
+  private var frontMatter: [String: LessonParser.FrontMatterLines] = [:]
+
+  private mutating func checkAcrossFiles() {
     var seen: [String: String] = [:]
     for lesson in lessons where !lesson.id.isEmpty {
       if let first = seen[lesson.id] {
@@ -84,7 +137,9 @@ public struct LessonLibrary: Sendable {
         numbers[lesson.number] = lesson.file
       }
     }
-    let ids = Set(seen.keys)
+  }
+
+  private mutating func checkPrerequisites(against ids: Set<String>) {
     for lesson in lessons {
       checkPrerequisites(of: lesson, against: ids, line: frontMatter[lesson.file]?.lines["prerequisites"])
     }
@@ -94,7 +149,7 @@ public struct LessonLibrary: Sendable {
     for prerequisite in lesson.prerequisites where !ids.contains(prerequisite) {
       let hint =
         closestID(to: prerequisite, in: ids).map { "did you mean \($0)?" }
-        ?? "name the id of a lesson in this folder, or write none"
+        ?? "name the id of a shipped lesson or of one in the lesson folders, or write none"
       problems.append(
         ScriptError(
           "prerequisite \(prerequisite) is not a lesson here", at: SourceLocation(line: line ?? 1, column: 16), hint: hint,
@@ -109,18 +164,6 @@ public struct LessonLibrary: Sendable {
   /// The lesson with this id, or whose file name is `name`.
   public func lesson(named name: String) -> Lesson? {
     lessons.first { $0.id == name || Files.baseName($0.file) == name || Files.baseName($0.file) == name + ".md" }
-  }
-
-  /// Where the lessons are when no folder is given: `Lessons/` beside the package the program was
-  /// built in (found from the executable's path), else `Lessons/` in the current directory.
-  public static func defaultFolder(executablePath: String = Files.executablePath()) -> String {
-    var directory = Files.directory(of: executablePath)
-    for _ in 0..<6 {
-      let candidate = Files.join(directory, "Lessons")
-      if Files.isDirectory(candidate), Files.exists(Files.join(directory, "Package.swift")) { return candidate }
-      directory = Files.directory(of: directory)
-    }
-    return "Lessons"
   }
 }
 
@@ -172,8 +215,7 @@ public enum Files {
 
   /// Writes `text` to `path` (creating the folder), replacing it atomically.
   public static func write(_ text: String, to path: String) throws(LessonFileError) {
-    let folder = directory(of: path)
-    if !isDirectory(folder) { _ = mkdir(folder, 0o755) }
+    try makeDirectories(directory(of: path))
     let temporary = path + ".tmp-\(getpid())"
     guard let file = fopen(temporary, "wb") else { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
     let bytes = Array(text.utf8)
@@ -182,6 +224,15 @@ public enum Files {
     guard written == bytes.count, rename(temporary, path) == 0 else {
       unlink(temporary)
       throw LessonFileError(path: path, reason: "could not write")
+    }
+  }
+
+  /// Makes `path` and every folder above it that is missing, like `mkdir -p`.
+  public static func makeDirectories(_ path: String) throws(LessonFileError) {
+    if path.isEmpty || isDirectory(path) { return }
+    try makeDirectories(directory(of: path))
+    if mkdir(path, 0o755) != 0 && errno != EEXIST {
+      throw LessonFileError(path: path, reason: String(cString: strerror(errno)))
     }
   }
 

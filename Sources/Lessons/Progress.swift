@@ -62,9 +62,7 @@ public struct ProgressStore: Sendable {
 
   /// `$XDG_STATE_HOME/socklab/progress.json`, or `~/.local/state/socklab/progress.json`.
   public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-    if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/socklab/progress.json" }
-    let home = environment["HOME"] ?? "."
-    return home + "/.local/state/socklab/progress.json"
+    StatePaths.current(environment: environment).progress
   }
 
   /// What loading found besides the progress itself.

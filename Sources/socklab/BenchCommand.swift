@@ -23,12 +23,11 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "How long to measure idle CPU, in seconds.")
   var idleSeconds = 10
 
-  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
-  var lessons: String?
+  @OptionGroup var sources: LessonSources
 
   func run() throws {
     let start = MonotonicClock.nanoseconds()
-    let library = try LessonLibrary.load(lessons ?? LessonLibrary.defaultFolder())
+    let library = try sources.curriculum()
     let loaded = MonotonicClock.nanoseconds() - start
     guard !library.lessons.isEmpty else { throw ValidationError("no lessons found") }
     let app = LabApp(library: library, progressStore: nil, theme: Theme.named("default")!, unicode: true)

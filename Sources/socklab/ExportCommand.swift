@@ -27,8 +27,7 @@ struct ExportCommand: ParsableCommand {
     name: .shortAndLong, help: "The file to write, or a folder to write NAME.c (or NAME.lab) in (default: standard output).")
   var output: String?
 
-  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
-  var lessons: String?
+  @OptionGroup var sources: LessonSources
 
   func validate() throws {
     if c == script { throw ValidationError("choose one of --c and --script") }
@@ -62,13 +61,7 @@ struct ExportCommand: ParsableCommand {
 
   private func loadScript() throws -> (Script, String) {
     if target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/")) {
-      let library = try orExitTwo {
-        try LessonLibrary.load(Files.exists(target) ? target : lessons ?? LessonLibrary.defaultFolder())
-      }
-      guard let lesson = Files.exists(target) ? library.lessons.first : library.lesson(named: target) else {
-        printError("socklab: no lesson or file named \(target)")
-        throw ExitCode(2)
-      }
+      let lesson = try sources.lesson(target)
       return (lesson.script, lesson.title)
     }
     let text = try orExitTwo { try Files.read(target) }

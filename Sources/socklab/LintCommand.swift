@@ -1,20 +1,32 @@
 import ArgumentParser
 import Lessons
+import SocketKit
 
 struct LintCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lint",
     abstract: "Check lesson files and say exactly where each problem is.",
-    discussion: "Exit status: 0 when the lessons are clean, 1 when problems were found, 2 when PATH cannot be read."
+    discussion: """
+      With no PATH, checks the whole curriculum: the shipped lessons and those of SOCKLAB_LESSONS and
+      --lessons. Prerequisites may name any lesson of the curriculum.
+
+      Exit status: 0 when the lessons are clean, 1 when problems were found, 2 when PATH cannot be read.
+      """
   )
 
-  @Argument(help: "A lesson file or a folder of lessons (default: Lessons/ beside the package).")
+  @Argument(help: "A lesson file or a folder of lessons (default: the whole curriculum).")
   var path: String?
 
+  @OptionGroup var sources: LessonSources
+
   func run() throws {
-    let target = path ?? LessonLibrary.defaultFolder()
-    let library = try orExitTwo { try LessonLibrary.load(target) }
-    for problem in library.problems { print(problem.description) }
+    let curriculum = try sources.curriculum()
+    let library =
+      try path.map { path in
+        try orExitTwo { try LessonLibrary.load(path, known: Set(curriculum.lessons.map(\.id))) }
+      } ?? curriculum
+    let target = Printable.escaped(path ?? library.folder)
+    for problem in library.problems { print(Printable.escaped(problem.description)) }
     let steps = library.lessons.reduce(0) { $0 + $1.steps.count }
     let lines = library.lessons.reduce(0) { $0 + $1.script.statements.count }
     if library.problems.isEmpty {

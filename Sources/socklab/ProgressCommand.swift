@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Lessons
+import SocketKit
 
 struct ProgressCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -15,8 +16,7 @@ struct ProgressCommand: ParsableCommand {
   @Flag(help: "With --reset: do not ask.")
   var yes = false
 
-  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
-  var lessons: String?
+  @OptionGroup var sources: LessonSources
 
   func run() throws {
     let store = ProgressStore(path: ProgressStore.defaultPath())
@@ -28,7 +28,7 @@ struct ProgressCommand: ParsableCommand {
       try confirmAndReset(store, progress)
       return
     }
-    let library = try? LessonLibrary.load(lessons ?? LessonLibrary.defaultFolder())
+    let library = try? sources.curriculum()
     print("Progress (\(store.path)):")
     for lesson in library?.lessons ?? [] {
       let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
@@ -36,10 +36,12 @@ struct ProgressCommand: ParsableCommand {
       let right = predictions.filter(\.right).count
       let guessed = predictions.isEmpty ? "" : ", predictions \(right)/\(predictions.count) right"
       let marker = progress.lastLesson == lesson.id ? " (last opened)" : ""
-      print("  \(lesson.number). \(lesson.title): \(status)\(guessed)\(marker)")
+      print("  \(lesson.number). \(Printable.escaped(lesson.title)): \(status)\(guessed)\(marker)")
     }
     let unknown = progress.lessons.keys.filter { id in !(library?.lessons.contains { $0.id == id } ?? false) }
-    for id in unknown.sorted() { print("  \(id): \(progress.status(of: id, stepCount: 0)) (not in this lesson folder)") }
+    for id in unknown.sorted() {
+      print("  \(Printable.escaped(id)): \(progress.status(of: id, stepCount: 0)) (not among the lessons)")
+    }
   }
 
   private func confirmAndReset(_ store: ProgressStore, _ progress: LearnerProgress) throws {

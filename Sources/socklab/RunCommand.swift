@@ -3,6 +3,7 @@ import FoundationEssentials
 import LabEngine
 import LabScript
 import Lessons
+import SocketKit
 
 struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -29,8 +30,7 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
   var allowRemote = false
 
-  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
-  var lessons: String?
+  @OptionGroup var sources: LessonSources
 
   func validate() throws {
     if port == 0 { throw ValidationError("--port needs a port from 1 to 65535 (leave it out and the lab picks a free one)") }
@@ -69,21 +69,8 @@ struct RunCommand: ParsableCommand {
 
   /// The script to run and, for a lesson, its steps (to print their headings).
   private func load() throws -> (Script, [Step]) {
-    let isLesson = target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/"))
-    if isLesson {
-      let library = try orExitTwo {
-        try LessonLibrary.load(Files.exists(target) ? target : lessons ?? LessonLibrary.defaultFolder())
-      }
-      guard let lesson = Files.exists(target) ? library.lessons.first : library.lesson(named: target) else {
-        let known = library.lessons.map(\.id).joined(separator: ", ")
-        printError("socklab: no lesson or file named \(target) (lessons in \(library.folder): \(known))")
-        throw ExitCode(2)
-      }
-      let problems = library.problems.filter { $0.file == lesson.file }
-      if !problems.isEmpty {
-        for problem in problems { printError(problem.description) }
-        throw ExitCode(2)
-      }
+    if target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/")) {
+      let lesson = try sources.lesson(target)
       return (lesson.script, lesson.steps)
     }
     let text = try orExitTwo { try Files.read(target) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import LabEngine
 import LabUI
 import Lessons
+import SocketKit
 
 #if canImport(Glibc)
   import Glibc
@@ -13,6 +14,7 @@ struct Socklab: ParsableCommand {
     commandName: "socklab",
     abstract: "SocketLab: learn Berkeley sockets by making every call for real and watching the kernel answer.",
     discussion: "With no command, opens the lesson picker and the lesson player in this terminal.",
+    version: Version.text,
     subcommands: [
       LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, ExportCommand.self,
       BenchCommand.self,
@@ -26,8 +28,7 @@ struct LabOptions: ParsableArguments {
   @Option(help: "Colours: \(Theme.names.joined(separator: ", ")). NO_COLOR in the environment means monochrome.")
   var theme: String?
 
-  @Option(help: "The folder of lessons (default: Lessons/ beside the package).")
-  var lessons: String?
+  @OptionGroup var sources: LessonSources
 
   @Option(help: "The port PORT stands for (default: a free port the lab picks).")
   var port: UInt16?
@@ -52,8 +53,27 @@ struct LessonsCommand: ParsableCommand {
 
   @OptionGroup var options: LabOptions
 
+  @Flag(help: "List the lessons and where each comes from (built in, or a lesson folder), then exit.")
+  var list = false
+
+  @Flag(help: "Print the folders and files SocketLab reads and writes, then exit.")
+  var paths = false
+
   func run() throws {
+    if paths { return print(StatePaths.current().report) }
+    if list { return try listLessons() }
     try openLab(options)
+  }
+
+  private func listLessons() throws {
+    let library = try options.sources.curriculum()
+    for problem in library.problems { printError(Printable.escaped(problem.description)) }
+    for lesson in library.lessons {
+      let title = Printable.escaped(lesson.title)
+      let origin = lesson.origin == LessonLibrary.builtIn ? "built in" : Printable.escaped(lesson.file)
+      print("\(lesson.number). \(lesson.id)  \(title)  (\(origin))")
+    }
+    if !library.problems.isEmpty { throw ExitCode(2) }
   }
 }
 
@@ -76,18 +96,17 @@ struct PlayCommand: ParsableCommand {
 
 /// Opens the lab in this terminal, after checking that there is one and that the lessons are sound.
 func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
-  let (theme, lessons, port, allowRemote) = (options.theme, options.lessons, options.port, options.allowRemote)
+  let (theme, port, allowRemote) = (options.theme, options.port, options.allowRemote)
   guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
     print(Overview.notATerminal)
     print()
     print(Overview.text)
     throw ExitCode(1)
   }
-  let folder = lessons ?? LessonLibrary.defaultFolder()
-  let library = try orExitTwo { try LessonLibrary.load(folder) }
+  let library = try options.sources.curriculum()
   if !library.problems.isEmpty {
-    for problem in library.problems { printError(problem.description) }
-    printError("socklab: the lessons in \(folder) have problems; `socklab lint \(folder)` lists them.")
+    for problem in library.problems { printError(Printable.escaped(problem.description)) }
+    printError("socklab: the lessons have problems; `socklab lint` lists them.")
     throw ExitCode(2)
   }
   let chosen =

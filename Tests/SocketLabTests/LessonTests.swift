@@ -2,6 +2,7 @@ import Foundation
 import LabEngine
 import LabScript
 import Lessons
+import ShippedLessons
 import Testing
 
 extension Live {
@@ -10,6 +11,78 @@ extension Live {
     static let lessonsFolder = Socklab.packageRoot.appendingPathComponent("Lessons").path
     static let brokenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("BrokenLessons")
       .path
+
+    /// The curriculum the binary carries, as the lab loads it.
+    static func shipped() throws -> LessonLibrary {
+      try LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: [])
+    }
+
+    @Test func theBinaryCarriesExactlyTheFilesOfLessons() throws {
+      let names = try FileManager.default.contentsOfDirectory(atPath: Self.lessonsFolder)
+        .filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted()
+      #expect(ShippedLessons.files.map(\.name) == names)
+      for (name, text) in ShippedLessons.files {
+        #expect(text == (try String(contentsOfFile: Self.lessonsFolder + "/" + name, encoding: .utf8)), "\(name) differs")
+      }
+      let library = try Self.shipped()
+      #expect(library.problems.map(\.description) == [])
+      #expect(library.lessons.allSatisfy { $0.origin == LessonLibrary.builtIn })
+      #expect(library.lessons.map(\.id) == (try LessonLibrary.load(Self.lessonsFolder)).lessons.map(\.id))
+    }
+
+    @Test func aTeachersFolderAddsLessonsAndReplacesOnesWithTheSameID() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-teacher-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let shipped = try Self.shipped()
+      let udp = try #require(ShippedLessons.files.first { $0.name.hasPrefix("03-") })
+      // Lesson 12 needs lesson 1, which only the shipped lessons have; lesson 3 is the teacher's own version.
+      try Self.teachersLesson.write(to: folder.appendingPathComponent("12-extra.md"), atomically: true, encoding: .utf8)
+      try udp.text.replacingOccurrences(of: "title: UDP datagrams", with: "title: UDP, our way")
+        .write(to: folder.appendingPathComponent("03-udp-our-way.md"), atomically: true, encoding: .utf8)
+      let library = try LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: [folder.path])
+      #expect(library.problems.map(\.description) == [])
+      #expect(library.lessons.count == shipped.lessons.count + 1)
+      #expect(library.lessons.last?.id == "extra")
+      #expect(library.lessons.last?.origin == folder.path)
+      let replaced = try #require(library.lesson(named: "udp-datagrams"))
+      #expect(replaced.title == "UDP, our way")
+      #expect(replaced.number == 3)
+      #expect(library.notices == ["lesson udp-datagrams from \(folder.path)/03-udp-our-way.md replaces the one from the built-in lessons"])
+      // Alone, the folder's lesson 12 names a prerequisite it cannot find; linted beside the
+      // curriculum it is clean.
+      let alone = try LessonLibrary.load(folder.path).problems.map(\.description)
+      #expect(alone.contains { $0.contains("12-extra.md:7:16: prerequisite tcp-conversation is not a lesson here") })
+      #expect(try LessonLibrary.load(folder.path, known: Set(shipped.lessons.map(\.id))).problems.isEmpty)
+    }
+
+    static let teachersLesson = """
+      ---
+      id: extra
+      title: A teacher's extra lesson
+      summary: One socket, made and closed.
+      level: beginner
+      actors: main
+      prerequisites: tcp-conversation
+      time: 5 min
+      ---
+
+      # A teacher's extra lesson
+
+      What comes after lesson 11.
+
+      ## One socket
+
+      Make one socket and close it again.
+
+      ```lab
+      s = socket(AF_INET, SOCK_STREAM, 0) = fd
+      close(s) = 0
+      ```
+
+      Hint: run both lines.
+
+      """
 
     @Test func theShippedLessonsLintClean() throws {
       let library = try LessonLibrary.load(Self.lessonsFolder)

@@ -16,7 +16,7 @@ final class Harness {
   init(
     width: Int = 100, height: Int = 30, theme: Theme = Theme.named("default")!, unicode: Bool = true, firstLessons: Int? = nil
   ) throws {
-    var library = try LessonLibrary.load(Live.LessonChecks.lessonsFolder)
+    var library = try Live.LessonChecks.shipped()
     if let firstLessons { library = LessonLibrary(folder: library.folder, lessons: Array(library.lessons.prefix(firstLessons))) }
     app = LabApp(library: library, progressStore: nil, theme: theme, unicode: unicode)
     self.width = width
@@ -229,7 +229,7 @@ extension Live {
     }
 
     @Test func everyLessonPlaysToItsEndAt80x24() throws {
-      let count = try LessonLibrary.load(Live.LessonChecks.lessonsFolder).lessons.count
+      let count = try Live.LessonChecks.shipped().lessons.count
       for index in 0..<count {
         let lab = try Harness(width: 80, height: 24)
         for _ in 0..<index { lab.press(.down) }
@@ -266,7 +266,7 @@ extension Live {
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-player-\(UUID().uuidString)")
       defer { try? FileManager.default.removeItem(at: folder) }
       let store = ProgressStore(path: folder.path + "/progress.json")
-      let library = try LessonLibrary.load(Live.LessonChecks.lessonsFolder)
+      let library = try Live.LessonChecks.shipped()
 
       let first = LabApp(library: library, progressStore: store, theme: .monochrome, unicode: true, clock: { 1234 })
       first.handle(.down)
