@@ -9,7 +9,6 @@ struct LintCommand: ParsableCommand {
     discussion: """
       With no PATH, checks the whole curriculum: the shipped lessons and those of SOCKLAB_LESSONS and
       --lessons. Prerequisites may name any lesson of the curriculum.
-
       Exit status: 0 when the lessons are clean, 1 when problems were found, 2 when PATH cannot be read.
       """
   )

@@ -12,7 +12,6 @@ struct RunCommand: ParsableCommand {
     discussion: """
       TARGET is a script file (call lines), a lesson file (.md), or a lesson id such as
       tcp-conversation. In a lesson, the answers to prediction points are checked too.
-
       Exit status: 0 when every expectation held, 1 when one failed (or a call was still blocked
       at the end), 2 when the script or lesson could not be read or parsed.
       """

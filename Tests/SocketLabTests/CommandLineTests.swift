@@ -20,12 +20,16 @@ struct Socklab {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   }
 
-  static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Result {
+  /// Runs the binary (by default the one this test run built, in the package's folder).
+  static func run(
+    _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60, program: URL = executable,
+    in folder: URL = packageRoot
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = program
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.currentDirectoryURL = packageRoot
+    process.currentDirectoryURL = folder
     // Output goes to files, not pipes: nothing has to read while the process runs.
     let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-out-\(UUID().uuidString)")
     let errorURL = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-err-\(UUID().uuidString)")

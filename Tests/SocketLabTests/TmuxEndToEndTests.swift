@@ -12,17 +12,22 @@ final class TmuxSession {
 
   static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
 
-  init(width: Int, height: Int, term: String? = nil) throws {
+  /// Starts `program` (by default the binary this test run built) with `arguments` in `directory`
+  /// (by default the package's), with `environment` added.
+  init(
+    width: Int, height: Int, term: String? = nil, program: String = Socklab.executable.path, arguments: [String] = [],
+    in directory: String = Socklab.packageRoot.path, environment extra: [String] = []
+  ) throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-tmux-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     stateFolder = folder.path
     exitFile = folder.appendingPathComponent("exit-status").path
-    let command = "'\(Socklab.executable.path)'; echo $? > '\(exitFile)'"
+    let command = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ") + "; echo $? > '\(exitFile)'"
     // Without output capture: the tmux server this starts would hold a pipe open forever.
-    let environment = ["LANG=C.UTF-8", "XDG_STATE_HOME=\(stateFolder)"] + (term.map { ["TERM=\($0)"] } ?? [])
+    let environment = ["LANG=C.UTF-8", "XDG_STATE_HOME=\(stateFolder)"] + (term.map { ["TERM=\($0)"] } ?? []) + extra
     try spawn(
       ["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)"]
-        + environment.flatMap { ["-e", $0] } + ["-c", Socklab.packageRoot.path, command], capture: false)
+        + environment.flatMap { ["-e", $0] } + ["-c", directory, command], capture: false)
   }
 
   deinit {
