@@ -323,7 +323,9 @@ public final class LabApp {
         freePlay?.note = "Write :export FILE.c"
         return
       }
-      freePlay?.note = exportC(Array(player.statements), name: "a free-play session", to: argument)
+      // A bare name goes to the exports folder, where `x` writes too; a path is taken as given.
+      let path = argument.contains("/") ? argument : Files.join(StatePaths.current().exports, argument)
+      freePlay?.note = exportC(Array(player.statements), name: "a free-play session", to: path)
     case ":interrupt": player?.interrupt()
     case ":quit", ":q": leavePlayer()
     case ":help": showHelp = true
