@@ -27,6 +27,8 @@ public final class LabApp {
   public private(set) var freePlay: FreePlayState?
   /// Where free-play history is kept; nil keeps it in memory only.
   public var historyStore: HistoryStore?
+  /// Where `x` and `:export NAME` write C programs.
+  public var exportsFolder = StatePaths.current().exports
 
   private let progressStore: ProgressStore?
   private let configuration: SessionConfiguration
@@ -148,7 +150,7 @@ public final class LabApp {
     case .character("h"): player.showHint.toggle()
     case .character("s"): player.playOutsideYourself()
     case .character("x"):
-      let file = Files.join(StatePaths.current().exports, "\(player.lesson.id)-so-far.c")
+      let file = Files.join(exportsFolder, "\(player.lesson.id)-so-far.c")
       player.message = exportC(Array(player.statements.prefix(player.nextLine)), name: player.lesson.title, to: file)
     case .character("L"): showLayers = true
     case .tab: player.focus = next(after: player.focus, by: 1)
@@ -324,7 +326,7 @@ public final class LabApp {
         return
       }
       // A bare name goes to the exports folder, where `x` writes too; a path is taken as given.
-      let path = argument.contains("/") ? argument : Files.join(StatePaths.current().exports, argument)
+      let path = argument.contains("/") ? argument : Files.join(exportsFolder, argument)
       freePlay?.note = exportC(Array(player.statements), name: "a free-play session", to: path)
     case ":interrupt": player?.interrupt()
     case ":quit", ":q": leavePlayer()
@@ -511,7 +513,8 @@ public final class LabApp {
       lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
       lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
       if lesson.origin != LessonLibrary.builtIn {
-        lines += wrap([Span("From: ", theme.bold), Span(lesson.file, theme.text)], width: details.width)
+        let replaced = lesson.replaces.map { $0 == LessonLibrary.builtIn ? ", in place of the built-in lesson" : ", in place of \($0)" }
+        lines += wrap([Span("From: ", theme.bold), Span(lesson.file + (replaced ?? ""), theme.text)], width: details.width)
       }
       let predictions = progress.lessons[lesson.id]?.predictions ?? []
       if !predictions.isEmpty {

@@ -19,6 +19,8 @@ public struct Lesson: Sendable, Equatable {
   /// Where the lesson came from: `LessonLibrary.builtIn` for the lessons the binary carries, or
   /// the folder it was read from.
   public var origin: String = LessonLibrary.builtIn
+  /// The file (or `LessonLibrary.builtIn`) of the lesson with the same id that this one replaced.
+  public var replaces: String?
   /// Prose before the first step, shown when the lesson opens.
   public var introduction: String
   public var steps: [Step]

@@ -64,6 +64,7 @@ public struct LessonLibrary: Sendable {
             "lesson \(lesson.id) from \(lesson.file) replaces the one from \(replaced.origin == builtIn ? "the built-in lessons" : replaced.file)"
           )
           library.lessons[index] = lesson
+          library.lessons[index].replaces = replaced.origin == builtIn ? builtIn : replaced.file
         } else {
           library.lessons.append(lesson)
         }

@@ -48,6 +48,7 @@ extension Live {
       let replaced = try #require(library.lesson(named: "udp-datagrams"))
       #expect(replaced.title == "UDP, our way")
       #expect(replaced.number == 3)
+      #expect(replaced.replaces == LessonLibrary.builtIn)
       #expect(library.notices == ["lesson udp-datagrams from \(folder.path)/03-udp-our-way.md replaces the one from the built-in lessons"])
       // Alone, the folder's lesson 12 names a prerequisite it cannot find; linted beside the
       // curriculum it is clean.

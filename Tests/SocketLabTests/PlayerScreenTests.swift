@@ -208,6 +208,19 @@ extension Live {
       #expect(lab.player.snapshot.sockets.count == 1)
     }
 
+    @Test func xExportsIntoTheExportsFolderAndSaysTheWholePath() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-exports-\(UUID().uuidString)/c")
+      defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
+      let lab = try Harness(width: 120, height: 40)
+      lab.app.exportsFolder = folder.path
+      lab.press(.enter)
+      try advance(lab, untilNextLineContains: "listen(s, 5)")
+      lab.press(.character("x"))
+      let file = folder.path + "/tcp-conversation-so-far.c"
+      #expect(lab.player.message?.hasPrefix("Exported ") == true && lab.player.message?.contains(file) == true)
+      #expect(try String(contentsOfFile: file, encoding: .utf8).contains("bind("))
+    }
+
     @Test func theHarnessPlaysLessonOneToTheEnd() throws {
       let lab = try Harness(width: 120, height: 40)
       lab.press(.enter)
