@@ -23,6 +23,7 @@ public struct ScriptRunner: Sendable {
   public func run(_ script: Script, in session: LabSession, onEntry: @escaping (TranscriptEntry) -> Void = { _ in }) -> RunReport
   {
     var state = RunState(session: session, onEntry: onEntry)
+    state.file = script.file
     for statement in script.statements {
       if let blocked = state.pending[statement.actorName] {
         // The actor is still inside its earlier call: its next line waits for it.
@@ -93,6 +94,8 @@ private struct RunState {
   var stopped = false
   /// Tickets whose failure is already counted (calls the runner interrupted).
   var excused: Set<Int> = []
+  /// The script's file, so that a refusal names its place in it.
+  var file: String?
 
   init(session: LabSession, onEntry: @escaping (TranscriptEntry) -> Void) {
     self.session = session
@@ -121,8 +124,8 @@ private struct RunState {
         var blockedFor: UInt64?
         if let call = pending[statement.actorName], call.ticket == event.ticket {
           pending[statement.actorName] = nil
-          blockedFor = MonotonicClock.nanoseconds() - call.since
-          blockedFor = min(blockedFor!, (outcome.record?.nanoseconds ?? blockedFor!))
+          let waited = MonotonicClock.nanoseconds() - call.since
+          blockedFor = min(waited, outcome.record?.nanoseconds ?? waited)
         }
         if outcome.verdict.isFailure, let ticket = event.ticket, !excused.contains(ticket) { failures += 1 }
         if case .predicted = outcome.verdict { predictions += 1 }
@@ -131,7 +134,9 @@ private struct RunState {
         if pending[statement.actorName]?.ticket == event.ticket { pending[statement.actorName] = nil }
         failures += 1
         stopped = true
-        emit(TranscriptFormat.refused(statement, error))
+        var located = error
+        if located.file == nil { located.file = file }
+        emit(TranscriptFormat.refused(statement, located))
       case .started, .blocked, .interrupted, .sampled:
         break
       }

@@ -80,6 +80,12 @@ struct CallContext {
     Int32(truncatingIfNeeded: try integer(expr, what))
   }
 
+  /// A length as C passes it in a `socklen_t`: converted modulo 2³², so -1 becomes 4294967295 and
+  /// the kernel, not the lab, says what it thinks of it.
+  private mutating func socklen(_ expr: Expr) throws(ScriptError) -> UInt32 {
+    UInt32(truncatingIfNeeded: try integer(expr, "a length"))
+  }
+
   private mutating func text(_ expr: Expr) throws(ScriptError) -> String {
     switch try evaluate(expr) {
     case .string(let bytes): return String(decoding: bytes, as: UTF8.self)
@@ -255,7 +261,7 @@ struct CallContext {
       return record
     case "bind":
       let fd = try descriptor(a[0])
-      let record = SocketAPI.bind(fd: fd, address: try address(a[1]), length: try integer(a[2]))
+      let record = SocketAPI.bind(fd: fd, address: try address(a[1]), length: try socklen(a[2]))
       refresh(fd)
       return record
     case "listen":
@@ -283,7 +289,7 @@ struct CallContext {
       let fd = try descriptor(a[0])
       let target = try address(a[1])
       try requireLocal(target, name, at: place)
-      let record = SocketAPI.connect(fd: fd, address: target, length: try integer(a[2]))
+      let record = SocketAPI.connect(fd: fd, address: target, length: try socklen(a[2]))
       refresh(fd)
       return record
     case "send":
@@ -313,7 +319,7 @@ struct CallContext {
         try requireLocal(target!, name, at: place)
       }
       let record = SocketAPI.sendto(
-        fd: fd, bytes: data, length: length, flags: flags, address: target, addressLength: try integer(a[5]))
+        fd: fd, bytes: data, length: length, flags: flags, address: target, addressLength: try socklen(a[5]))
       refresh(fd)
       return record
     case "recvfrom":
@@ -362,7 +368,12 @@ struct CallContext {
           "an option value must be a number or a linger, not \(other.kindName)", at: a[3].location,
           hint: "write 1, &one, or linger(1, 0)")
       }
-      let length = a.count == 5 ? try integer(a[4]) : nil
+      let length = a.count == 5 ? try socklen(a[4]) : nil
+      if let length, Int32(bitPattern: length) > SocketAPI.maximumOptionLength {
+        throw ScriptError(
+          "optlen \(length) is more than the option value holds", at: a[4].location,
+          hint: "in C the kernel could read past the end of optval; pass sizeof the value, such as sizeof one")
+      }
       return SocketAPI.setsockopt(fd: fd, level: level, option: option, value: value, length: length)
     case "getsockopt":
       let fd = try descriptor(a[0])
@@ -386,7 +397,7 @@ struct CallContext {
           "poll() needs a struct pollfd", at: a[0].location, hint: "declare one with pfd = pollfd(s, POLLIN) and pass &pfd")
       }
       let count = try integer(a[1])
-      guard count <= entries.count else {
+      guard (0...entries.count).contains(count) else {
         throw ScriptError(
           "nfds is \(count) but the set holds \(entries.count)", at: a[1].location, hint: "pass the number of entries")
       }
@@ -552,7 +563,11 @@ struct CallContext {
   }
 
   private func checkLength(_ length: Int, within available: Int, at place: SourceLocation, what: String) throws(ScriptError) {
-    if length < 0 { throw ScriptError("a length cannot be negative", at: place, hint: "pass the number of bytes") }
+    if length < 0 {
+      throw ScriptError(
+        "length \(length) becomes \(UInt(bitPattern: length)) as a size_t, far more than \(what) holds (\(available) bytes)",
+        at: place, hint: "in C the kernel would reach past the end of memory; pass the number of bytes, at most \(available)")
+    }
     if length > available {
       throw ScriptError(
         "length \(length) is more than \(what) holds (\(available) bytes)", at: place,

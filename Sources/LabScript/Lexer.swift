@@ -96,7 +96,7 @@ struct Lexer {
         case "r": bytes.append(13)
         case "t": bytes.append(9)
         case "0"..."7":
-          var value = Int(String(e))!
+          var value = e.wholeNumberValue ?? 0
           var count = 1
           while count < 3, i < characters.count, let digit = Int(String(characters[i])), digit < 8 {
             value = value * 8 + digit

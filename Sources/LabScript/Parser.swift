@@ -13,6 +13,13 @@ public enum Parser {
     "ai_protocol", "l_onoff", "l_linger",
   ]
 
+  /// The longest line the parser reads, in bytes.
+  public static let maximumLineLength = 4096
+  /// How deeply expressions may nest (calls in calls, parentheses, `-`, operands of `|`). The
+  /// parser, the checks, the evaluator and the C rendering all recurse over expressions, so this
+  /// bound is what keeps any input from overflowing a thread's stack.
+  public static let maximumNesting = 64
+
   /// Parses a whole script, stopping at the first problem.
   public static func parse(_ text: String, file: String? = nil) throws(ScriptError) -> Script {
     let (script, errors) = parseCollectingErrors(text, file: file)
@@ -42,6 +49,11 @@ public enum Parser {
   /// Parses one line; nil for a blank or comment-only line. `known` holds the variables defined so
   /// far and gains the ones this line defines.
   public static func parseLine(_ text: String, line: Int, known: inout Set<String>) throws(ScriptError) -> Statement? {
+    guard text.utf8.count <= maximumLineLength else {
+      throw ScriptError(
+        "the line is \(text.utf8.count) bytes long; a line of the call language may have \(maximumLineLength)",
+        at: SourceLocation(line: line, column: 1), hint: "split it into several lines, with variables for the parts")
+    }
     var tokens = try Lexer(text, line: line).tokens()
     var comment: String?
     let characters = Array(text)
@@ -283,6 +295,8 @@ struct TokenParser {
   /// Where the statement's text ends: at its comment, or the end of the line.
   let sourceEnd: Int
   var position = 0
+  /// How many expressions enclose the one being parsed.
+  private var depth = 0
 
   init(tokens: [Token], text: [Character], line: Int, sourceEnd: Int) {
     self.tokens = tokens
@@ -455,17 +469,34 @@ struct TokenParser {
 
   mutating func expr() throws(ScriptError) -> Expr {
     var left = try unary()
+    var operands = 1
     while isPunctuation("|", at: position) {
+      // Each operand of `a | b | c` nests the tree one level deeper.
+      try enter(at: tokens[position].location)
+      operands += 1
       position += 1
       left = .bitOr(left, try unary())
     }
+    depth -= operands - 1
     return left
+  }
+
+  /// Counts one more level of nesting, refusing more than `Parser.maximumNesting`.
+  private mutating func enter(at place: SourceLocation) throws(ScriptError) {
+    depth += 1
+    guard depth <= Parser.maximumNesting else {
+      throw ScriptError(
+        "the expression nests more than \(Parser.maximumNesting) levels deep", at: place,
+        hint: "split it into several lines, with variables for the inner parts")
+    }
   }
 
   private mutating func unary() throws(ScriptError) -> Expr {
     guard let token = current else {
       throw ScriptError("expected a value at the end of the line", at: endLocation, hint: "finish the call, e.g. close(s)")
     }
+    try enter(at: token.location)
+    defer { depth -= 1 }
     if isPunctuation("-", at: position) {
       position += 1
       return .negate(try unary(), token.location)

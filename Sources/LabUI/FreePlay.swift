@@ -40,9 +40,21 @@ public struct HistoryStore: Sendable {
     return text.split(separator: "\n").map(String.init).suffix(Self.limit).map { $0 }
   }
 
-  public func save(_ lines: [String]) {
-    let text = lines.suffix(Self.limit).joined(separator: "\n") + "\n"
-    try? Files.write(text, to: path)
+  /// Adds `line` to the end of the history file, under a lock, keeping the last `limit` lines: two
+  /// labs open at once both keep their lines.
+  @discardableResult
+  public func append(_ line: String) -> Bool {
+    do {
+      try Files.makeDirectories(Files.directory(of: path))
+      return try Files.withLock(path + ".lock") { () throws(LessonFileError) -> Bool in
+        let saved = (try? Files.read(path)).map { $0.split(separator: "\n").map(String.init) } ?? []
+        let text = (saved + [line]).suffix(Self.limit).joined(separator: "\n") + "\n"
+        try Files.write(text, to: path)
+        return true
+      }
+    } catch {
+      return false
+    }
   }
 }
 

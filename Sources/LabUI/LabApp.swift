@@ -122,7 +122,7 @@ public final class LabApp {
       progress.predicted(record, in: lesson.id, now: now)
     }
     do {
-      try progressStore?.save(progress)
+      if let saved = try progressStore?.save(progress) { progress = saved }
     } catch {
       player?.message = "Progress could not be saved: \(error)"
     }
@@ -242,7 +242,7 @@ public final class LabApp {
     guard !line.isEmpty else { return }
     state.history.append(line)
     state.historyIndex = nil
-    historyStore?.save(state.history)
+    historyStore?.append(line)
     if line.hasPrefix(":") {
       state.text = ""
       freePlay = state

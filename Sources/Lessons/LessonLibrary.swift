@@ -31,9 +31,9 @@ public struct LessonLibrary: Sendable {
   public static func load(_ path: String, known: Set<String> = []) throws(LessonFileError) -> LessonLibrary {
     let isFolder = Files.isDirectory(path)
     let folder = isFolder ? path : Files.directory(of: path)
-    let files = isFolder ? try lessonFiles(in: path) : [path]
-    let texts = try files.map { (file) throws(LessonFileError) in try Files.read(file) }
-    var library = parse(Array(zip(files, texts)), folder: folder, origin: folder)
+    let (texts, unreadable) = isFolder ? readAll(try lessonFiles(in: path)) : ([(path, try Files.read(path))], [])
+    var library = parse(texts, folder: folder, origin: folder)
+    library.problems = unreadable + library.problems
     var ids = known.union(library.lessons.map(\.id))
     if !isFolder, let lesson = library.lessons.first, !lesson.prerequisites.isEmpty,
       let siblings = try? LessonLibrary.load(folder)
@@ -53,10 +53,9 @@ public struct LessonLibrary: Sendable {
   {
     var library = parse(shipped.map { ("Lessons/" + $0.name, $0.text) }, folder: builtIn, origin: builtIn)
     for folder in folders {
-      let files = try lessonFiles(in: folder)
-      let texts = try files.map { (file) throws(LessonFileError) in try Files.read(file) }
-      let added = parse(Array(zip(files, texts)), folder: folder, origin: folder)
-      library.problems += added.problems
+      let (texts, unreadable) = readAll(try lessonFiles(in: folder))
+      let added = parse(texts, folder: folder, origin: folder)
+      library.problems += unreadable + added.problems
       for lesson in added.lessons {
         if let index = library.lessons.firstIndex(where: { $0.id == lesson.id }) {
           let replaced = library.lessons[index]
@@ -81,6 +80,21 @@ public struct LessonLibrary: Sendable {
   public static func extraFolders(option: String?, environment: String?) -> [String] {
     let fromEnvironment = (environment ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
     return fromEnvironment + (option.map { [$0] } ?? [])
+  }
+
+  /// The texts of `files`; one that cannot be read (a FIFO, a link to a device, too large) is a
+  /// problem at its first line, and the others are still read.
+  private static func readAll(_ files: [String]) -> ([(path: String, text: String)], [ScriptError]) {
+    var texts: [(path: String, text: String)] = []
+    var problems: [ScriptError] = []
+    for file in files {
+      do {
+        texts.append((file, try Files.read(file)))
+      } catch {
+        problems.append(error.problem)
+      }
+    }
+    return (texts, problems)
   }
 
   /// The `*.md` files of a folder but its `README.md`, sorted by name.
@@ -172,7 +186,12 @@ public struct LessonLibrary: Sendable {
 public struct LessonFileError: Error, Sendable, CustomStringConvertible {
   public var path: String
   public var reason: String
-  public var description: String { "cannot read \(path): \(reason)" }
+  public var description: String { "\(path): cannot be read: \(reason)" }
+
+  /// The same, as a problem of the lesson file at its first line.
+  var problem: ScriptError {
+    ScriptError("cannot be read: \(reason)", at: SourceLocation(line: 1, column: 1), hint: "give the lab a regular text file", file: path)
+  }
 }
 
 /// The few file operations the lessons need, on the C library.
@@ -200,18 +219,49 @@ public enum Files {
     return names
   }
 
-  public static func read(_ path: String) throws(LessonFileError) -> String {
-    guard let file = fopen(path, "rb") else { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
-    defer { fclose(file) }
+  /// The largest lesson or script the lab reads.
+  public static let maximumSize = 1 << 20
+
+  /// Reads a regular file of at most `limit` bytes as UTF-8 (a byte-order mark at its start is
+  /// dropped). A FIFO, a device (a link to /dev/zero, say), a folder or a larger file is refused
+  /// with the reason, without reading it: opening never blocks, and reading stops at the limit.
+  public static func read(_ path: String, limit: Int = maximumSize) throws(LessonFileError) -> String {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw LessonFileError(path: path, reason: "it is \(kind(of: info.st_mode)), not a regular file")
+    }
+    guard Int(info.st_size) <= limit else {
+      throw LessonFileError(path: path, reason: "it is \(info.st_size) bytes long, and the lab reads files of up to \(limit) bytes")
+    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let count = fread(&chunk, 1, chunk.count, file)
-      if count > 0 { bytes += chunk.prefix(count) }
-      if count < chunk.count { break }
+    while bytes.count <= limit {
+      let count = Glibc.read(fd, &chunk, chunk.count)
+      if count < 0 && errno == EINTR { continue }
+      if count < 0 { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
+      if count == 0 { break }
+      bytes += chunk.prefix(count)
     }
-    if ferror(file) != 0 { throw LessonFileError(path: path, reason: "read error") }
-    return String(decoding: bytes, as: UTF8.self)
+    guard bytes.count <= limit else {
+      throw LessonFileError(path: path, reason: "it grew past \(limit) bytes while it was read")
+    }
+    let text = bytes.starts(with: [0xef, 0xbb, 0xbf]) ? bytes.dropFirst(3) : bytes[...]
+    return String(decoding: text, as: UTF8.self)
+  }
+
+  private static func kind(of mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: "a FIFO"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFDIR: "a folder"
+    case S_IFSOCK: "a socket"
+    default: "not a plain file"
+    }
   }
 
   /// Writes `text` to `path` (creating the folder), replacing it atomically.
@@ -226,6 +276,19 @@ public enum Files {
       unlink(temporary)
       throw LessonFileError(path: path, reason: "could not write")
     }
+  }
+
+  /// Runs `body` holding an exclusive `flock` on the file `lockPath` (created if missing), so that
+  /// processes that share a file take turns reading, merging and replacing it.
+  public static func withLock<T, E: Error>(_ lockPath: String, _ body: () throws(E) -> T) throws -> T {
+    let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw LessonFileError(path: lockPath, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0 {
+      guard errno == EINTR else { throw LessonFileError(path: lockPath, reason: String(cString: strerror(errno))) }
+    }
+    defer { flock(fd, LOCK_UN) }
+    return try body()
   }
 
   /// Makes `path` and every folder above it that is missing, like `mkdir -p`.

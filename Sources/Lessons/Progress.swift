@@ -76,7 +76,7 @@ public struct ProgressStore: Sendable {
     guard Files.exists(path) else { return (LearnerProgress(), nil) }
     let text: String
     do {
-      text = try Files.read(path)
+      text = try Files.read(path, limit: Self.maximumSize)
     } catch {
       return (LearnerProgress(), moveAside(reason: error.reason))
     }
@@ -94,10 +94,36 @@ public struct ProgressStore: Sendable {
     return .unreadable(reason: reason, movedTo: aside)
   }
 
-  /// Writes `progress` atomically: to a temporary file beside the real one, flushed to disk, then
-  /// renamed over it.
-  public func save(_ progress: LearnerProgress) throws(ProgressError) {
+  /// Merges `progress` into what the file holds now and writes the result atomically: under a
+  /// lock (`flock` on `progress.json.lock`, so that two labs open at once take turns), it reads
+  /// the file, merges by lesson (see `LearnerProgress.merging`), writes a temporary file beside
+  /// the real one, flushes it to disk and renames it over. Returns what was written, which holds
+  /// what other labs saved too.
+  @discardableResult
+  public func save(_ progress: LearnerProgress) throws(ProgressError) -> LearnerProgress {
     try makeDirectories(Files.directory(of: path))
+    do {
+      return try Files.withLock(path + ".lock") { () throws(ProgressError) -> LearnerProgress in
+        var merged = progress
+        if Files.exists(path), let text = try? Files.read(path, limit: Self.maximumSize),
+          let saved = try? JSONDecoder().decode(LearnerProgress.self, from: Data(text.utf8))
+        {
+          merged = saved.merging(progress)
+        }
+        try writeAtomically(merged)
+        return merged
+      }
+    } catch let error as ProgressError {
+      throw error
+    } catch {
+      throw ProgressError(message: "cannot lock \(path).lock: \(error)")
+    }
+  }
+
+  /// The largest progress file the lab reads.
+  static let maximumSize = 16 << 20
+
+  private func writeAtomically(_ progress: LearnerProgress) throws(ProgressError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     guard let data = try? encoder.encode(progress) else { throw ProgressError(message: "could not encode the progress") }
@@ -158,6 +184,29 @@ public struct ProgressError: Error, Sendable, CustomStringConvertible {
 }
 
 extension LearnerProgress {
+  /// This progress with `newer`'s merged in, lesson by lesson: the earliest start and completion,
+  /// the furthest step, and every prediction either holds (once). The last lesson is `newer`'s.
+  /// Merging is what lets two labs open at once both keep what their learners did.
+  public func merging(_ newer: LearnerProgress) -> LearnerProgress {
+    var merged = self
+    merged.lastLesson = newer.lastLesson ?? lastLesson
+    for (id, entry) in newer.lessons {
+      guard var saved = merged.lessons[id] else {
+        merged.lessons[id] = entry
+        continue
+      }
+      saved.started = min(saved.started, entry.started)
+      saved.completed = [saved.completed, entry.completed].compactMap { $0 }.min()
+      saved.step = max(saved.step, entry.step)
+      for prediction in entry.predictions where !saved.predictions.contains(prediction) {
+        saved.predictions.append(prediction)
+      }
+      saved.predictions.sort { ($0.at, $0.step, $0.line) < ($1.at, $1.step, $1.line) }
+      merged.lessons[id] = saved
+    }
+    return merged
+  }
+
   /// Records that the learner reached `step` of `lesson` (of `stepCount` steps).
   public mutating func reached(step: Int, of lesson: String, stepCount: Int, now: Double) {
     var entry = lessons[lesson] ?? LessonProgress(started: now)

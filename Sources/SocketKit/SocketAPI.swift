@@ -68,8 +68,8 @@ public enum SocketAPI {
   }
 
   /// Gives a socket its local address. The corresponding C function is `bind`.
-  public static func bind(fd: Int32, address: SocketAddress, length: Int) -> CallRecord {
-    let raw = address.withSockaddr { pointer, _ in measure { Glibc.bind(fd, pointer, socklen_t(length)) } }
+  public static func bind(fd: Int32, address: SocketAddress, length: socklen_t) -> CallRecord {
+    let raw = address.withStorage { pointer in measure { Glibc.bind(fd, pointer, length) } }
     return record("bind", "\(fd), \(address), \(length)", raw)
   }
 
@@ -107,8 +107,8 @@ public enum SocketAPI {
   }
 
   /// Connects a socket to a peer. The corresponding C function is `connect`.
-  public static func connect(fd: Int32, address: SocketAddress, length: Int) -> CallRecord {
-    let raw = address.withSockaddr { pointer, _ in measure { Glibc.connect(fd, pointer, socklen_t(length)) } }
+  public static func connect(fd: Int32, address: SocketAddress, length: socklen_t) -> CallRecord {
+    let raw = address.withStorage { pointer in measure { Glibc.connect(fd, pointer, length) } }
     return record("connect", "\(fd), \(address), \(length)", raw)
   }
 
@@ -137,14 +137,14 @@ public enum SocketAPI {
   /// Sends one datagram to `address` (or to the connected peer when nil). The corresponding C
   /// function is `sendto`.
   public static func sendto(
-    fd: Int32, bytes: [UInt8], length: Int, flags: Int32, address: SocketAddress?, addressLength: Int
+    fd: Int32, bytes: [UInt8], length: Int, flags: Int32, address: SocketAddress?, addressLength: socklen_t
   ) -> CallRecord {
     _ = sigpipeIgnored
     let count = min(length, bytes.count)
     let raw = bytes.withUnsafeBytes { buffer in
       if let address {
-        return address.withSockaddr { pointer, _ in
-          measure { Glibc.sendto(fd, buffer.baseAddress, count, flags, pointer, socklen_t(addressLength)) }
+        return address.withStorage { pointer in
+          measure { Glibc.sendto(fd, buffer.baseAddress, count, flags, pointer, addressLength) }
         }
       }
       return measure { Glibc.sendto(fd, buffer.baseAddress, count, flags, nil, 0) }
@@ -226,21 +226,30 @@ public enum SocketAPI {
   // MARK: - Options
 
   /// Sets a socket option. The corresponding C function is `setsockopt`.
-  public static func setsockopt(fd: Int32, level: Int32, option: Int32, value: OptionValue, length: Int? = nil) -> CallRecord {
-    let raw: RawOutcome<Int32>
+  ///
+  /// `length` is passed as given (a negative C length arrives as a huge `socklen_t`, and the kernel
+  /// answers EINVAL). The value lies at the start of a zeroed buffer of up to `maximumOptionLength`
+  /// bytes, so that an option that reads `length` bytes reads zeros, never the lab's memory.
+  public static func setsockopt(fd: Int32, level: Int32, option: Int32, value: OptionValue, length: socklen_t? = nil)
+    -> CallRecord
+  {
+    var bytes: [UInt8]
     switch value {
-    case .int(var number):
-      let size = socklen_t(length ?? MemoryLayout<Int32>.size)
-      raw = measure { Glibc.setsockopt(fd, level, option, &number, size) }
-    case .linger(let onoff, let seconds):
-      var lingerValue = linger(l_onoff: onoff, l_linger: seconds)
-      let size = socklen_t(length ?? MemoryLayout<linger>.size)
-      raw = measure { Glibc.setsockopt(fd, level, option, &lingerValue, size) }
+    case .int(let number): bytes = withUnsafeBytes(of: number) { Array($0) }
+    case .linger(let onoff, let seconds): bytes = withUnsafeBytes(of: linger(l_onoff: onoff, l_linger: seconds)) { Array($0) }
     }
+    let size = length ?? socklen_t(bytes.count)
+    let readable = Int32(bitPattern: size) > 0 ? min(Int(size), maximumOptionLength) : 0
+    if readable > bytes.count { bytes += [UInt8](repeating: 0, count: readable - bytes.count) }
+    let raw = bytes.withUnsafeBytes { buffer in measure { Glibc.setsockopt(fd, level, option, buffer.baseAddress, size) } }
     let args =
-      "\(fd), \(SocketConstants.levelName(Int(level))), \(SocketConstants.optionName(Int(option), level: Int(level))), \(value), \(length ?? value.size)"
+      "\(fd), \(SocketConstants.levelName(Int(level))), \(SocketConstants.optionName(Int(option), level: Int(level))), \(value), \(size)"
     return record("setsockopt", args, raw)
   }
+
+  /// The longest option value the lab passes to `setsockopt`; a longer `optlen` is refused before
+  /// the call, since the kernel could read that much of the lab's memory.
+  public static let maximumOptionLength = 65536
 
   /// Reads a socket option. The corresponding C function is `getsockopt`.
   public static func getsockopt(fd: Int32, level: Int32, option: Int32) -> (CallRecord, OptionValue?) {

@@ -168,6 +168,19 @@ public enum SocketAddress: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// Calls `body` with the address at the start of a zeroed `struct sockaddr_storage` (128
+  /// bytes): whatever length a script passes with it, the kernel reads zeros past the address,
+  /// never the lab's memory, and answers EINVAL beyond the storage's size.
+  public func withStorage<R>(_ body: (UnsafePointer<sockaddr>) -> R) -> R {
+    var storage = sockaddr_storage()
+    withUnsafeMutableBytes(of: &storage) { target in
+      withSockaddr { pointer, length in
+        target.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer), count: Int(length)))
+      }
+    }
+    return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0) } }
+  }
+
   /// The whole structure's bytes as they lie in memory.
   public var memory: [UInt8] {
     withSockaddr { pointer, length in

@@ -134,7 +134,7 @@ extension Live {
     @Test func aMissingFileExitsTwo() throws {
       let result = try Socklab.run(["run", "no/such/script.lab"])
       #expect(result.status == 2)
-      #expect(result.errors.contains("cannot read no/such/script.lab"))
+      #expect(result.errors.contains("no/such/script.lab: cannot be read: No such file or directory"))
     }
 
     @Test func jsonTranscriptsAreMachineReadable() throws {

@@ -47,7 +47,9 @@ extension Live {
       try store.save(sample())
       let earlier = try Data(contentsOf: folder.appendingPathComponent("earlier.json"))
       #expect(try JSONDecoder().decode(LearnerProgress.self, from: earlier) == first)
-      #expect(store.load().0 == sample())
+      // The second save merges into the first: the lesson keeps its earliest start.
+      #expect(store.load().0 == first.merging(sample()))
+      #expect(store.load().0.lessons["tcp-conversation"]?.started == 1)
       let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".tmp-") }
       #expect(leftovers.isEmpty)
     }
