@@ -63,7 +63,7 @@ static void socklab_stop_handler(int sig) {
   }
 }
 
-/* SIGTERM, SIGINT and SIGHUP ask the run loop to stop (it wakes through `wake_fd`); SIGSEGV,
+/* SIGTERM, SIGINT, SIGHUP and SIGQUIT ask the run loop to stop (it wakes through `wake_fd`); SIGSEGV,
    SIGBUS, SIGILL, SIGFPE and SIGABRT restore the terminal before the process dies. */
 static inline void socklab_install_terminal_guards(int wake_fd) {
   socklab_wake_fd = wake_fd;
@@ -74,6 +74,7 @@ static inline void socklab_install_terminal_guards(int wake_fd) {
   sigaction(SIGTERM, &stop, NULL);
   sigaction(SIGINT, &stop, NULL);
   sigaction(SIGHUP, &stop, NULL);
+  sigaction(SIGQUIT, &stop, NULL);
   int crashes[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
   for (unsigned i = 0; i < sizeof crashes / sizeof crashes[0]; i++) signal(crashes[i], socklab_crash_handler);
 }
@@ -83,7 +84,7 @@ static inline void socklab_install_terminal_guards(int wake_fd) {
 static inline void socklab_unblock_terminal_signals(void) {
   sigset_t set;
   sigemptyset(&set);
-  int signals[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGCONT};
+  int signals[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCONT};
   for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&set, signals[i]);
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }

@@ -15,7 +15,7 @@ public final class NcursesTerminal: TerminalBackend {
   public let unicode: Bool
 
   /// Starts curses mode. `wakeDescriptor` is written to by the signal handlers that ask the lab to
-  /// stop (SIGTERM, SIGINT, SIGHUP), so the run loop wakes up and ends cleanly.
+  /// stop (SIGTERM, SIGINT, SIGHUP, SIGQUIT), so the run loop wakes up and ends cleanly.
   public init(wakeDescriptor: Int32) {
     setlocale(LC_ALL, "")
     unicode = socklab_locale_is_utf8() != 0
@@ -43,7 +43,7 @@ public final class NcursesTerminal: TerminalBackend {
 
   public var inputDescriptor: Int32 { STDIN_FILENO }
 
-  /// True once SIGTERM, SIGINT or SIGHUP asked the lab to stop.
+  /// True once SIGTERM, SIGINT, SIGHUP or SIGQUIT asked the lab to stop.
   public var stopRequested: Bool { socklab_stop_was_requested() != 0 }
 
   public func draw(_ canvas: Canvas) {

@@ -55,7 +55,7 @@ struct ExportCommand: ParsableCommand {
       try orExitTwo { try Files.write(text, to: output) }
       printError("socklab: wrote \(output)")
     } else {
-      print(text, terminator: "")
+      say(text, raw: true, terminator: "")
     }
   }
 

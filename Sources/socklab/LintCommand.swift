@@ -25,15 +25,15 @@ struct LintCommand: ParsableCommand {
         try orExitTwo { try LessonLibrary.load(path, known: Set(curriculum.lessons.map(\.id))) }
       } ?? curriculum
     let target = Printable.escaped(path ?? library.folder)
-    for problem in library.problems { print(Printable.escaped(problem.description)) }
+    for problem in library.problems { say(Printable.escaped(problem.description)) }
     let steps = library.lessons.reduce(0) { $0 + $1.steps.count }
     let lines = library.lessons.reduce(0) { $0 + $1.script.statements.count }
     if library.problems.isEmpty {
-      print(
+      say(
         "\(target): \(library.lessons.count) lesson\(library.lessons.count == 1 ? "" : "s"), \(steps) steps, \(lines) call lines: clean"
       )
     } else {
-      print("\(target): \(library.problems.count) problem\(library.problems.count == 1 ? "" : "s")")
+      say("\(target): \(library.problems.count) problem\(library.problems.count == 1 ? "" : "s")")
       throw ExitCode(1)
     }
   }

@@ -29,18 +29,18 @@ struct ProgressCommand: ParsableCommand {
       return
     }
     let library = try? sources.curriculum()
-    print("Progress (\(store.path)):")
+    say("Progress (\(store.path)):")
     for lesson in library?.lessons ?? [] {
       let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
       let predictions = progress.lessons[lesson.id]?.predictions ?? []
       let right = predictions.filter(\.right).count
       let guessed = predictions.isEmpty ? "" : ", predictions \(right)/\(predictions.count) right"
       let marker = progress.lastLesson == lesson.id ? " (last opened)" : ""
-      print("  \(lesson.number). \(Printable.escaped(lesson.title)): \(status)\(guessed)\(marker)")
+      say("  \(lesson.number). \(Printable.escaped(lesson.title)): \(status)\(guessed)\(marker)")
     }
     let unknown = progress.lessons.keys.filter { id in !(library?.lessons.contains { $0.id == id } ?? false) }
     for id in unknown.sorted() {
-      print("  \(Printable.escaped(id)): \(progress.status(of: id, stepCount: 0)) (not among the lessons)")
+      say("  \(Printable.escaped(id)): \(progress.status(of: id, stepCount: 0)) (not among the lessons)")
     }
   }
 
@@ -50,11 +50,11 @@ struct ProgressCommand: ParsableCommand {
         printError("socklab: not resetting without confirmation; run `socklab progress --reset --yes` to erase progress")
         throw ExitCode(1)
       }
-      print(
+      say(
         "Erase progress for \(progress.lessons.count) lesson\(progress.lessons.count == 1 ? "" : "s")? Type yes to confirm: ",
         terminator: "")
       guard readAnswer()?.trimmingSpaces().lowercased() == "yes" else {
-        print("Nothing erased.")
+        say("Nothing erased.")
         return
       }
     }
@@ -64,6 +64,6 @@ struct ProgressCommand: ParsableCommand {
       printError("socklab: \(error)")
       throw ExitCode(1)
     }
-    print("Progress erased.")
+    say("Progress erased.")
   }
 }

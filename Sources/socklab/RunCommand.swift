@@ -40,17 +40,17 @@ struct RunCommand: ParsableCommand {
     let session = LabSession(configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
     defer { session.close() }
     if !json {
-      print(
+      say(
         "# \(target): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
     }
     var nextStep = 0
     let report = ScriptRunner().run(script, in: session) { entry in
       guard !json else { return }
       while nextStep < steps.count, let line = entry.line, line >= steps[nextStep].line {
-        print("## \(steps[nextStep].title)")
+        say("## \(steps[nextStep].title)")
         nextStep += 1
       }
-      print(entry.text)
+      say(entry.text)
     }
     session.close()
     if json {
@@ -59,9 +59,9 @@ struct RunCommand: ParsableCommand {
       let document = JSONTranscript(
         file: script.file ?? target, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries
       )
-      print(String(decoding: try encoder.encode(document), as: UTF8.self))
+      say(String(decoding: try encoder.encode(document), as: UTF8.self))
     } else {
-      print(summary(report))
+      say(summary(report))
     }
     if !report.passed { throw ExitCode(1) }
   }

@@ -21,6 +21,13 @@ struct Socklab: ParsableCommand {
     ],
     defaultSubcommand: LessonsCommand.self
   )
+  /// Ctrl-\ (SIGQUIT) is a person's way to stop a program, not a crash: it ends the program at
+  /// once, without the runtime's crash report and its wait. The lab's own terminal handler
+  /// (installed when the player opens) replaces this one and restores the terminal first.
+  static func main() {
+    signal(SIGQUIT, SIG_DFL)
+    main(nil)
+  }
 }
 
 /// The options of the interactive lab, shared by `lessons` and `play`.
@@ -60,7 +67,7 @@ struct LessonsCommand: ParsableCommand {
   var paths = false
 
   func run() throws {
-    if paths { return print(StatePaths.current().report) }
+    if paths { return say(StatePaths.current().report) }
     if list { return try listLessons() }
     try openLab(options)
   }
@@ -71,7 +78,7 @@ struct LessonsCommand: ParsableCommand {
     for lesson in library.lessons {
       let title = Printable.escaped(lesson.title)
       let origin = lesson.origin == LessonLibrary.builtIn ? "built in" : Printable.escaped(lesson.file)
-      print("\(lesson.number). \(lesson.id)  \(title)  (\(origin))")
+      say("\(lesson.number). \(lesson.id)  \(title)  (\(origin))")
     }
     if !library.problems.isEmpty { throw ExitCode(2) }
   }
@@ -98,9 +105,9 @@ struct PlayCommand: ParsableCommand {
 func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
   let (theme, port, allowRemote) = (options.theme, options.port, options.allowRemote)
   guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
-    print(Overview.notATerminal)
-    print()
-    print(Overview.text)
+    say(Overview.notATerminal, raw: true)
+    say()
+    say(Overview.text, raw: true)
     throw ExitCode(1)
   }
   let library = try options.sources.curriculum()

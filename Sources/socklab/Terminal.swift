@@ -1,4 +1,5 @@
 import ArgumentParser
+import SocketKit
 
 #if canImport(Glibc)
   import Glibc
@@ -34,3 +35,20 @@ func readAnswer() -> String? {
 
 /// Whether standard input is a terminal a person can answer at.
 var standardInputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+/// Writes `text` and a newline to standard output at once, with control characters escaped
+/// (unless `raw`): unbuffered, so that `socklab run … | tee log` keeps every line even when the
+/// run is interrupted. A write that fails (a full disk, /dev/full, a closed pipe) ends the
+/// program with status 74 (EX_IOERR) and says why: output that was lost is never a success.
+func say(_ text: String = "", raw: Bool = false, terminator: String = "\n") {
+  var bytes = Array(((raw ? text : Printable.escaped(text)) + terminator).utf8)[...]
+  while !bytes.isEmpty {
+    let count = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    if count < 0 && errno == EINTR { continue }
+    guard count > 0 else {
+      printError("socklab: cannot write to standard output: \(String(cString: strerror(errno)))")
+      exit(74)
+    }
+    bytes = bytes.dropFirst(count)
+  }
+}
