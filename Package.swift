@@ -37,6 +37,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // The fuzz target for the parser and the lesson reader (a corpus replayer unless built with
+    // -sanitize=fuzzer -D FUZZING; see the README).
+    .executableTarget(name: "socklab-fuzz", dependencies: ["CShims", "LabScript", "Lessons"]),
     // Pure tests: the call language's parser and C rendering. No sockets, so they run in parallel.
     .testTarget(name: "LabScriptTests", dependencies: ["LabScript", "Lessons", "TerminalUI"]),
     // Everything that opens real sockets or runs the real binary, in one serialized suite tree so

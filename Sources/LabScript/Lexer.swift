@@ -69,6 +69,15 @@ struct Lexer {
     let digitsStart = i
     while i < characters.count, characters[i].isHexDigit || characters[i].isLetter || characters[i] == "_" { i += 1 }
     let digits = String(characters[digitsStart..<i])
+    // As in C, a leading 0 makes a number octal: 010 is 8, and 09 is not a number at all.
+    if radix == 10, digits.count > 1, digits.hasPrefix("0") {
+      guard let value = Int(digits, radix: 8) else {
+        throw ScriptError(
+          "'\(digits)' is not a number: a leading 0 makes it octal in C, with digits 0 to 7",
+          at: SourceLocation(line: line, column: start + 1), hint: "write it without the leading 0")
+      }
+      return value
+    }
     guard !digits.isEmpty, let value = Int(digits, radix: radix) else {
       throw ScriptError(
         "'\(String(characters[start..<i]))' is not a number", at: SourceLocation(line: line, column: start + 1),

@@ -33,6 +33,10 @@ struct LessonSources: ParsableArguments {
   /// the curriculum. A lesson with problems is refused with each problem and its place (exit 2).
   func lesson(_ target: String) throws -> Lesson {
     let library = try curriculum()
+    if Files.isDirectory(target) {
+      printError("socklab: \(target): cannot be read: it is a folder; name a lesson file or a lesson id")
+      throw ExitCode(2)
+    }
     if Files.exists(target) {
       let file = try orExitTwo { try LessonLibrary.load(target, known: Set(library.lessons.map(\.id))) }
       try refuse(file.problems)

@@ -16,9 +16,9 @@ func orExitTwo<T>(_ body: () throws -> T) throws -> T {
   }
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error, with control characters escaped.
 func printError(_ message: String) {
-  let line = Array((message + "\n").utf8)
+  let line = Array((Printable.escaped(message) + "\n").utf8)
   _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }
 

@@ -52,4 +52,8 @@ struct socklab_diag_entry {
 /// those no process holds any more (TIME-WAIT, FIN-WAIT-2). Returns the count, or -1 with errno.
 int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max);
 
+/// libFuzzer's entry point, for the fuzz target built with -sanitize=fuzzer (declared only: the
+/// fuzzer's runtime defines it, and nothing else calls it).
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
 #endif
