@@ -27,6 +27,9 @@ public final class LabApp {
   public private(set) var freePlay: FreePlayState?
   /// Where free-play history is kept; nil keeps it in memory only.
   public var historyStore: HistoryStore?
+  /// Why the last save of progress failed; shown until a later save succeeds, so a learner
+  /// cannot miss that their progress is not being kept.
+  public private(set) var saveProblem: String?
   /// Where `x` and `:export NAME` write C programs.
   public var exportsFolder = StatePaths.current().exports
 
@@ -123,8 +126,9 @@ public final class LabApp {
     }
     do {
       if let saved = try progressStore?.save(progress) { progress = saved }
+      saveProblem = nil
     } catch {
-      player?.message = "Progress could not be saved: \(error)"
+      saveProblem = "Progress could not be saved: \(error)"
     }
   }
 
@@ -230,6 +234,11 @@ public final class LabApp {
     case .pageUp: player.scroll(player.focus, by: -10)
     case .pageDown: player.scroll(player.focus, by: 10)
     case .character(let c):
+      // A pasted megabyte would be redrawn on every frame; no line of the language is longer.
+      guard state.text.utf8.count < Parser.maximumLineLength else {
+        state.note = "A line may have \(Parser.maximumLineLength) bytes; split it, with variables for the parts."
+        break
+      }
       state.text.append(c)
       state.note = nil
     default:
@@ -639,6 +648,10 @@ public final class LabApp {
         Span("   Enter runs it, Esc cancels", theme.dim),
       ]
       canvas.write(line, x: rect.x, y: rect.y, clip: rect)
+      return
+    }
+    if let problem = saveProblem {
+      canvas.write((unicode ? " ⚠ " : " ! ") + problem, x: rect.x, y: rect.y, style: theme.failure, clip: rect)
       return
     }
     if let message = player.message {

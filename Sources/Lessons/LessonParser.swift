@@ -15,10 +15,23 @@ public enum LessonParser {
   }
 
   /// Parses `text` (the contents of `file`); the lesson is nil when it cannot be used at all.
+  /// The longest line a lesson file may have, in bytes.
+  public static let maximumLineLength = 4096
+
   public static func parse(_ text: String, file: String) -> (Lesson?, FrontMatterLines, [ScriptError]) {
     // Split on bytes: grapheme-by-grapheme splitting of a whole lesson is the slowest part of reading it.
     let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
       String(decoding: $0, as: UTF8.self)
+    }
+    // A line is drawn on every frame: a megabyte-long word or heading would stall the player.
+    let long = lines.indices.filter { lines[$0].utf8.count > maximumLineLength }
+    if !long.isEmpty {
+      let problems = long.map { index in
+        ScriptError(
+          "the line is \(lines[index].utf8.count) bytes long; a lesson's lines may have \(maximumLineLength)", at: SourceLocation(line: index + 1, column: 1),
+          hint: "break it into several lines (Markdown joins the lines of a paragraph)", file: file)
+      }
+      return (nil, FrontMatterLines(), problems)
     }
     var reader = LessonReader(lines: lines, file: file)
     let lesson = reader.read()

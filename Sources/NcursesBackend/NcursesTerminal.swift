@@ -55,7 +55,12 @@ public final class NcursesTerminal: TerminalBackend {
         var run: [wchar_t] = []
         let start = column
         while column < min(canvas.width, size.width), canvas[column, row].style == style {
-          for scalar in canvas[column, row].character.unicodeScalars.prefix(1) { run.append(wchar_t(bitPattern: scalar.value)) }
+          // A wide character's second cell is drawn by the character itself; combining marks
+          // travel with the character they belong to.
+          let cell = canvas[column, row]
+          if !cell.isWideTail {
+            for scalar in cell.character.unicodeScalars { run.append(wchar_t(bitPattern: scalar.value)) }
+          }
           column += 1
         }
         run.append(0)

@@ -13,6 +13,7 @@ public enum AnsiEncoder {
     for y in 0..<next.height {
       for x in 0..<next.width {
         let cell = next[x, y]
+        if cell.isWideTail { continue }
         if !full, previous![x, y] == cell { continue }
         if full, cell == Cell() { continue }
         if cursor == nil || cursor! != (x, y) { out += "\u{1b}[\(y + 1);\(x + 1)H" }
@@ -21,7 +22,7 @@ public enum AnsiEncoder {
           style = cell.style
         }
         out.append(cell.character)
-        cursor = (x + 1, y)
+        cursor = (x + ColumnWidth.of(cell.character), y)
       }
     }
     return Array(out.utf8)

@@ -37,6 +37,12 @@ public struct Cell: Sendable, Hashable {
     self.character = character
     self.style = style
   }
+
+  /// The second column of a wide character: the terminal draws the character across both, so
+  /// backends send nothing for this cell, and plain text leaves it out.
+  public static let wideTail: Character = "\u{0}"
+
+  public var isWideTail: Bool { character == Cell.wideTail }
 }
 
 /// A rectangle of cells: column `x`, row `y`, `width` columns, `height` rows.
@@ -121,11 +127,18 @@ public struct Canvas: Sendable, Equatable {
     guard y >= area.y, y < area.maxY, y >= 0, y < height else { return x }
     var column = x
     for character in text {
-      if column >= area.maxX || column >= width { break }
-      if column >= area.x && column >= 0 {
-        cells[y * width + column] = Cell(character.isControl ? "?" : character, style: style)
+      let shown: Character = character.isControl ? "?" : character
+      let columns = ColumnWidth.of(shown)
+      if column + columns > area.maxX || column + columns > width {
+        // A wide character that does not fit whole leaves a blank, never half a glyph.
+        if column < area.maxX && column < width && column >= area.x && column >= 0 { cells[y * width + column] = Cell(" ", style: style) }
+        break
       }
-      column += 1
+      if column >= area.x && column >= 0 {
+        cells[y * width + column] = Cell(shown, style: style)
+        if columns == 2 { cells[y * width + column + 1] = Cell(Cell.wideTail, style: style) }
+      }
+      column += columns
     }
     return column
   }
@@ -151,7 +164,7 @@ public struct Canvas: Sendable, Equatable {
   /// The screen as plain text, one string per row, trailing blanks removed.
   public var lines: [String] {
     (0..<height).map { row in
-      var line = String(cells[(row * width)..<(row * width + width)].map(\.character))
+      var line = String(cells[(row * width)..<(row * width + width)].filter { !$0.isWideTail }.map(\.character))
       while line.last == " " { line.removeLast() }
       return line
     }

@@ -67,7 +67,7 @@ public func wrap(_ spans: [Span], width: Int, indent: Int = 0) -> [StyledLine] {
   var line: StyledLine = []
   var used = 0
   for (wordSpans, spaceBefore) in words {
-    let length = wordSpans.reduce(0) { $0 + $1.text.count }
+    let length = wordSpans.reduce(0) { $0 + ColumnWidth.of($1.text) }
     let limit = lines.isEmpty ? width : width - indent
     if used > 0 && used + 1 + length > limit {
       lines.append(line)
@@ -80,31 +80,47 @@ public func wrap(_ spans: [Span], width: Int, indent: Int = 0) -> [StyledLine] {
     } else if used > 0 {
       // Words joined without a space (a style change mid-word) stay together.
     }
-    var remaining = wordSpans
-    while !remaining.isEmpty {
-      var span = remaining.removeFirst()
-      let room = (lines.isEmpty ? width : width - indent) - used
-      if span.text.count > room && room > 0 && used == 0 {
-        let cut = String(span.text.prefix(room))
-        line.append(Span(cut, span.style))
-        lines.append(line)
-        line = indent > 0 ? [Span(String(repeating: " ", count: indent))] : []
-        used = 0
-        span.text = String(span.text.dropFirst(room))
-        remaining.insert(span, at: 0)
+    for span in wordSpans {
+      let spanWidth = ColumnWidth.of(span.text)
+      guard used == 0, spanWidth > (lines.isEmpty ? width : width - indent) else {
+        line.append(span)
+        used += spanWidth
         continue
       }
-      line.append(span)
-      used += span.text.count
+      // A word wider than the line is cut into pieces, in one pass over its characters.
+      var piece = ""
+      for character in span.text {
+        let columns = ColumnWidth.of(character)
+        if used + columns > (lines.isEmpty ? width : width - indent), used > 0 {
+          line.append(Span(piece, span.style))
+          lines.append(line)
+          line = indent > 0 ? [Span(String(repeating: " ", count: indent))] : []
+          used = 0
+          piece = ""
+        }
+        piece.append(character)
+        used += columns
+      }
+      if !piece.isEmpty { line.append(Span(piece, span.style)) }
     }
   }
   if !line.isEmpty || lines.isEmpty { lines.append(line) }
   return lines
 }
 
-/// Pads or cuts `text` to exactly `width` characters.
+/// Pads or cuts `text` to exactly `width` columns.
 public func fit(_ text: String, _ width: Int) -> String {
   guard width > 0 else { return "" }
-  if text.count > width { return width > 1 ? String(text.prefix(width - 1)) + "…" : String(text.prefix(width)) }
-  return text + String(repeating: " ", count: width - text.count)
+  let columns = ColumnWidth.of(text)
+  if columns <= width { return text + String(repeating: " ", count: width - columns) }
+  var cut = ""
+  var used = 0
+  let room = width > 1 ? width - 1 : width
+  for character in text {
+    let next = ColumnWidth.of(character)
+    if used + next > room { break }
+    cut.append(character)
+    used += next
+  }
+  return (width > 1 ? cut + "…" : cut) + String(repeating: " ", count: max(0, room - used))
 }

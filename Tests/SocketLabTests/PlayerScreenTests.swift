@@ -275,6 +275,27 @@ extension Live {
 
 extension Live {
   @Suite("The player keeps progress") struct PlayerProgress {
+    @Test func aFailedSaveStaysOnScreenUntilASaveSucceeds() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-unsaved-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      // The progress file's folder is a plain file: every save fails.
+      try "in the way".write(to: folder.appendingPathComponent("state"), atomically: true, encoding: .utf8)
+      let store = ProgressStore(path: folder.path + "/state/progress.json")
+      let app = LabApp(library: try Live.LessonChecks.shipped(), progressStore: store, theme: .monochrome, unicode: true)
+      defer { app.shutdown() }
+      app.handle(.enter)
+      for key in [Key.character(" "), .character("h"), .character("h"), .character("?"), .escape] {
+        app.handle(key)
+        #expect(app.render(width: 100, height: 30, now: 0).lines.contains { $0.contains("⚠ Progress could not be saved") })
+      }
+      try FileManager.default.removeItem(at: folder.appendingPathComponent("state"))
+      app.handle(.character(" "))
+      app.handle(.character(" "))
+      #expect(app.saveProblem == nil)
+      #expect(!app.render(width: 100, height: 30, now: 0).lines.contains { $0.contains("could not be saved") })
+    }
+
     @Test func theLastLessonAndEachPredictionAreKept() throws {
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-player-\(UUID().uuidString)")
       defer { try? FileManager.default.removeItem(at: folder) }
