@@ -32,7 +32,6 @@ public final class LabSession: @unchecked Sendable {
   private var actorOrder: [String] = []
   private var nextTicket = 0
   private var running: [Int: BlockedCall] = [:]
-  private var descriptorOwners: [Int32: String] = [:]
   private var closed = false
 
   /// The signal that interrupts a blocked call.
@@ -45,8 +44,9 @@ public final class LabSession: @unchecked Sendable {
   public init(configuration: SessionConfiguration = SessionConfiguration(), kernel: any KernelInspector = Kernel.current) {
     _ = Self.signalInstalled
     var picked = SocketAPI.freeLoopbackPorts(count: 2)
-    if let port = configuration.port { picked[0] = port }
+    // Pad first: when the kernel has no free port to offer, the list is shorter than asked.
     while picked.count < 2 { picked.append(0) }
+    if let port = configuration.port { picked[0] = port }
     self.kernel = kernel
     environment = Environment(ports: ["PORT": picked[0], "PORT2": picked[1]], allowRemote: configuration.allowRemote)
     evaluator = Evaluator(environment: environment, kernel: kernel)
@@ -102,11 +102,6 @@ public final class LabSession: @unchecked Sendable {
     log.append(actor: actor.name, ticket: ticket, .started(statement))
     do {
       let outcome = try evaluator.run(statement)
-      if let record = outcome.record, ["socket", "accept", "accept4"].contains(record.function),
-        let fd = record.result.intValue, fd >= 0
-      {
-        lock.withLock { descriptorOwners[Int32(fd)] = actor.name }
-      }
       lock.withLock { running[ticket] = nil }
       log.append(actor: actor.name, ticket: ticket, .finished(statement, outcome))
     } catch {
@@ -198,9 +193,8 @@ public final class LabSession: @unchecked Sendable {
 
   /// The kernel's view of every socket of the session, and of connections it still keeps.
   public func snapshot() -> SessionSnapshot {
-    let owners = lock.withLock { descriptorOwners }
     let rows = environment.openDescriptors.sorted().map { fd in
-      SocketRow(actor: owners[fd] ?? "?", snapshot: kernel.snapshot(fd: fd))
+      SocketRow(actor: environment.owner(of: fd) ?? "?", snapshot: kernel.snapshot(fd: fd))
     }
     let all = kernel.tcpSockets(onPorts: environment.usedPorts)
     let ours = Set(environment.openDescriptors.compactMap { kernel.inode(fd: $0) })

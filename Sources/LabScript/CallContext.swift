@@ -8,6 +8,8 @@ struct CallContext {
   let actor: String
   /// Something to say beside the result (how long a state took to arrive).
   var note: String?
+  /// A connection `accept()` took from a program outside the lab.
+  var acceptedFromOutside: Int32?
 
   init(evaluator: Evaluator, expectation: Expectation?, actor: String) {
     self.evaluator = evaluator
@@ -257,7 +259,7 @@ struct CallContext {
     switch name {
     case "socket":
       let record = SocketAPI.socket(domain: try int32(a[0]), type: try int32(a[1]), protocol: try int32(a[2]))
-      if let fd = record.result.intValue, fd >= 0 { environment.opened(Int32(fd)) }
+      if let fd = record.result.intValue, fd >= 0 { environment.opened(by: actor, Int32(fd)) }
       return record
     case "bind":
       let fd = try descriptor(a[0])
@@ -276,10 +278,11 @@ struct CallContext {
       let flags = name == "accept4" ? try int32(a[3]) : nil
       let (record, peer, length) = SocketAPI.accept(fd: fd, wantPeer: peerTarget != nil, flags: flags)
       if let newFD = record.result.intValue, newFD >= 0 {
-        environment.opened(Int32(newFD))
+        environment.opened(by: actor, Int32(newFD))
         refresh(Int32(newFD))
         try write(.socketAddress(peer), to: peerTarget, cType: "struct sockaddr_storage")
         try write(.int(length), to: outTarget(a[2]), cType: "socklen_t")
+        noteIfFromOutside(Int32(newFD), peer: peer)
       } else {
         try write(.socketAddress(nil), to: peerTarget, cType: "struct sockaddr_storage")
         try write(.int(lengthVariableSize(of: peerTarget)), to: outTarget(a[2]), cType: "socklen_t")
@@ -477,7 +480,7 @@ struct CallContext {
     case "BIO_socket":
       let record = OpenSSLBIO.socket(
         domain: try int32(a[0]), type: try int32(a[1]), protocol: try int32(a[2]), options: try int32(a[3]))
-      if let fd = record.result.intValue, fd >= 0 { environment.opened(Int32(fd)) }
+      if let fd = record.result.intValue, fd >= 0 { environment.opened(by: actor, Int32(fd)) }
       return record
     case "BIO_bind", "BIO_listen", "BIO_connect":
       let fd = try descriptor(a[0])
@@ -502,7 +505,7 @@ struct CallContext {
       let peerTarget = outTarget(a[1])
       let (record, peer) = OpenSSLBIO.accept(fd: fd, wantPeer: peerTarget != nil, options: try int32(a[2]))
       if let newFD = record.result.intValue, newFD >= 0 {
-        environment.opened(Int32(newFD))
+        environment.opened(by: actor, Int32(newFD))
         refresh(Int32(newFD))
         try write(.socketAddress(peer), to: peerTarget, cType: "BIO_ADDR *")
       }
@@ -517,7 +520,7 @@ struct CallContext {
       return OpenSSLBIO.socketNbio(fd: try descriptor(a[0]), on: try integer(a[1]) != 0)
     case "socket_tcp6":
       let record = Libowfat.socket_tcp6()
-      if let fd = record.result.intValue, fd >= 0 { environment.opened(Int32(fd)) }
+      if let fd = record.result.intValue, fd >= 0 { environment.opened(by: actor, Int32(fd)) }
       return record
     case "socket_bind6":
       let fd = try descriptor(a[0])
@@ -535,7 +538,7 @@ struct CallContext {
       let fd = try descriptor(a[0])
       let (record, ip, port, scope) = Libowfat.socket_accept6(fd: fd)
       if let newFD = record.result.intValue, newFD >= 0 {
-        environment.opened(Int32(newFD))
+        environment.opened(by: actor, Int32(newFD))
         refresh(Int32(newFD))
         try write(.in6Addr(ip), to: outTarget(a[1]), cType: "char[16]")
         try write(.int(Int(port)), to: outTarget(a[2]), cType: "uint16")
@@ -560,6 +563,22 @@ struct CallContext {
     default:
       throw ScriptError("\(name)() is not available here", at: place)
     }
+  }
+
+  /// Says so when the connection `accept()` returned on `fd` comes from no socket of the lab: a
+  /// program outside connected first, and the queue serves connections in the order they came.
+  private mutating func noteIfFromOutside(_ fd: Int32, peer: SocketAddress?) {
+    let peer = peer ?? SocketAPI.getpeername(fd: fd).1
+    guard let peer else { return }
+    // An IPv4 client of an IPv6 listener shows as ::ffff:127.0.0.1 there and 127.0.0.1 here.
+    func host(_ address: SocketAddress) -> String {
+      address.host.hasPrefix("::ffff:") ? String(address.host.dropFirst(7)) : address.host
+    }
+    let ours = environment.openDescriptors.filter { $0 != fd }.compactMap { SocketAPI.getsockname(fd: $0).1 }
+    guard !ours.contains(where: { host($0) == host(peer) && $0.port == peer.port }) else { return }
+    acceptedFromOutside = fd
+    note =
+      "a connection from outside the lab (\(peer.host):\(peer.port)): that program connected first, and accept() takes connections in the order they arrived"
   }
 
   private func checkLength(_ length: Int, within available: Int, at place: SourceLocation, what: String) throws(ScriptError) {

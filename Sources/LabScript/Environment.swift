@@ -19,6 +19,7 @@ public final class Environment: Sendable {
   private struct State {
     var variables: [String: Variable] = [:]
     var openDescriptors: Set<Int32> = []
+    var owners: [Int32: String] = [:]
     var endpoints: [Int32: Endpoints] = [:]
     var closedDescriptors: Set<Int32> = []
     var usedPorts: Set<UInt16> = []
@@ -73,8 +74,11 @@ public final class Environment: Sendable {
   /// Descriptors the session opened and has not closed.
   public var openDescriptors: Set<Int32> { state.withLock { $0.openDescriptors } }
 
-  public func opened(_ fd: Int32) {
+  /// Records that `actor`'s call opened `fd`, whichever call it was (`socket`, `accept`,
+  /// `BIO_socket`, libowfat's `socket_tcp6`, …): the Sockets pane shows it as that actor's.
+  public func opened(by actor: String, _ fd: Int32) {
     state.withLock {
+      $0.owners[fd] = actor
       $0.openDescriptors.insert(fd)
       $0.closedDescriptors.remove(fd)
       $0.endpoints[fd] = nil
@@ -87,6 +91,9 @@ public final class Environment: Sendable {
       $0.closedDescriptors.insert(fd)
     }
   }
+
+  /// The actor whose call opened `fd`.
+  public func owner(of fd: Int32) -> String? { state.withLock { $0.owners[fd] } }
 
   public func owns(_ fd: Int32) -> Bool { state.withLock { $0.openDescriptors.contains(fd) } }
 

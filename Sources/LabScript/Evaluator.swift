@@ -24,6 +24,9 @@ public struct StepOutcome: Sendable, Equatable {
   public var verdict: Verdict
   /// Something worth saying beside the result, such as how long a state took to arrive.
   public var note: String?
+  /// The descriptor `accept()` returned, when its peer is a program outside the lab: a program
+  /// that connected before the lab's own client took the place in the queue.
+  public var acceptedFromOutside: Int32?
 }
 
 /// Runs statements for real against the kernel. One evaluator serves one session; it is safe to
@@ -50,7 +53,8 @@ public struct Evaluator: Sendable {
       try assign(value, to: target, from: statement.expression)
     }
     let verdict = try judge(statement, record: record, value: value)
-    return StepOutcome(record: record, value: value, verdict: verdict, note: context.note)
+    return StepOutcome(
+      record: record, value: value, verdict: verdict, note: context.note, acceptedFromOutside: context.acceptedFromOutside)
   }
 
   private func judge(_ statement: Statement, record: CallRecord?, value: Value) throws(ScriptError) -> Verdict {

@@ -153,6 +153,7 @@ public final class LabApp {
       }
     case .character("h"): player.showHint.toggle()
     case .character("s"): player.playOutsideYourself()
+    case .character("a"): player.acceptAgain()
     case .character("x"):
       let file = Files.join(exportsFolder, "\(player.lesson.id)-so-far.c")
       player.message = exportC(Array(player.statements.prefix(player.nextLine)), name: player.lesson.title, to: file)

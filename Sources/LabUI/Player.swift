@@ -71,6 +71,9 @@ public final class Player {
   public private(set) var standInSteps: Set<Int> = []
   /// A line for the status bar: what just happened, or why a key did nothing.
   public var message: String?
+  /// An `accept()` line that took a connection from a program outside the lab, in a step that
+  /// expects the lab's own client; `a` closes that connection and runs the line again.
+  public private(set) var outsideAccept: (line: Int, fd: Int32)?
   /// Called when the learner reaches a step or answers a prediction, to keep progress.
   var onProgress: ((ProgressEvent) -> Void)?
 
@@ -227,6 +230,35 @@ public final class Player {
     update()
   }
 
+  private func noticeOutsideAccept(_ line: Int, _ statement: Statement, _ outcome: StepOutcome) {
+    guard let fd = outcome.acceptedFromOutside, step.outside == nil else { return }
+    outsideAccept = (line, fd)
+    let text =
+      "\(statement.actorName)'s accept() took a connection from a program outside the lab, which connected before the lab's own client. Press a to close it and accept again (the lab's client comes next), or go on with it."
+    log.append(LogLine(text: text, kind: .info))
+    message = text
+  }
+
+  /// a: closes the connection an `accept()` took from outside the lab and runs the line again,
+  /// so that the lesson goes on with the lab's own client.
+  public func acceptAgain() {
+    guard let (line, fd) = outsideAccept, nextLine == line + 1, runningCall(of: statements[line].actorName) == nil else {
+      message = "There is no connection from outside to set aside here."
+      return
+    }
+    outsideAccept = nil
+    var known = Parser.builtins
+    let actor = statements[line].actorName
+    if let close = try? Parser.parseLine("\(actor): close(\(fd))", line: statements[line].location.line, known: &known) {
+      let ticket = session.submit(close)
+      _ = session.wait(for: ticket, timeout: 1_000_000_000)
+      let result = outcome(of: close, in: session.log.events)?.record?.description ?? "close(\(fd))"
+      log.append(LogLine(text: "\(actor): \(result)  (the outside program's connection, set aside)", kind: .info))
+    }
+    run(line)
+    message = "Closed the outside connection and ran accept() again: it waits for the lab's client."
+  }
+
   /// The learner's typed answer at a prediction point: record it, then run the line.
   public func submitPrediction() {
     guard let prompt, !prompt.text.trimmingCharacters(in: " ").isEmpty else {
@@ -336,6 +368,7 @@ public final class Player {
           addressCalls[record.function] = record.description
         }
         if case .predicted(let actual) = outcome.verdict { judgePrediction(line, actual: actual, outcome: outcome) }
+        noticeOutsideAccept(line, statement, outcome)
         if case .failed = outcome.verdict, statement.expectation == .prediction, let guess = guesses[line] {
           feedback = PredictionFeedback(statement: line, guess: guess, actual: outcome.record?.resultText ?? "", right: false)
         }

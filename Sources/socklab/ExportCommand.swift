@@ -41,7 +41,8 @@ struct ExportCommand: ParsableCommand {
     } else {
       let ports = SocketAPI.freeLoopbackPorts(count: 2)
       do {
-        text = try CExporter.program(parsed, name: name, ports: (ports[0], ports.count > 1 ? ports[1] : ports[0] + 1))
+        let first = ports.first ?? 40000
+        text = try CExporter.program(parsed, name: name, ports: (first, ports.count > 1 ? ports[1] : first &+ 1))
       } catch {
         printError("socklab: cannot export \(target) to C yet: \(error)")
         throw ExitCode(1)

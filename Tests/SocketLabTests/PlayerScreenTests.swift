@@ -221,6 +221,33 @@ extension Live {
       #expect(try String(contentsOfFile: file, encoding: .utf8).contains("bind("))
     }
 
+    @Test(.enabled(if: OutsidePeer.available, "python3 is not installed"))
+    func anOutsideProgramThatConnectsFirstIsNamedAndCanBeSetAside() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.press(.enter)
+      try advance(lab, untilNextLineContains: "accept(")
+      // A program outside connects before the lesson's accept(): the kernel queues it first.
+      let visitor = try OutsidePeer(port: lab.player.session.port, bytes: "early", seconds: 5)
+      defer { visitor.stop() }
+      let deadline = Date().addingTimeInterval(5)
+      while Date() < deadline && lab.player.session.snapshot().queued.isEmpty {
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+      lab.step()
+      #expect(lab.player.outsideAccept != nil)
+      #expect(lab.text.contains("took a connection from a program outside the lab"))
+      lab.press(.character("a"))
+      #expect(lab.player.outsideAccept == nil)
+      #expect(lab.player.log.contains { $0.text.contains("the outside program's connection, set aside") })
+      lab.playToTheEnd()
+      #expect(lab.player.isFinished)
+      let failures = lab.player.lineStates.values.filter {
+        if case .done(let outcome) = $0 { return outcome.verdict.isFailure }
+        return true
+      }
+      #expect(failures.isEmpty, "\(lab.player.log.map(\.text).joined(separator: "\n"))")
+    }
+
     @Test func theHarnessPlaysLessonOneToTheEnd() throws {
       let lab = try Harness(width: 120, height: 40)
       lab.press(.enter)

@@ -47,6 +47,19 @@ extension Live {
       #expect(outcome.record?.call.hasPrefix("accept(") == true)
     }
 
+    @Test func everyCallThatOpensADescriptorGivesItToItsActor() throws {
+      let session = LabSession()
+      defer { session.close() }
+      let script = try Parser.parse(
+        """
+        server: b = BIO_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, 0) = fd
+        client: t = socket_tcp6() = fd
+        other: s = socket(AF_INET, SOCK_DGRAM, 0) = fd
+        """)
+      #expect(ScriptRunner().run(script, in: session).failures == 0)
+      #expect(session.snapshot().sockets.map(\.actor) == ["server", "client", "other"])
+    }
+
     @Test func aBlockedCallCanBeInterrupted() throws {
       let session = LabSession()
       defer { session.close() }
