@@ -1,3 +1,4 @@
+import Foundation
 import LabEngine
 import LabScript
 import SocketKit
@@ -33,4 +34,11 @@ func expectErrno(
   #expect(report.failures == 0, transcript(report), sourceLocation: sourceLocation)
   #expect(entry(report, line: line)?.errno == errno, transcript(report), sourceLocation: sourceLocation)
   #expect(entry(report, line: line)?.result == "-1", transcript(report), sourceLocation: sourceLocation)
+}
+
+/// A new, empty folder under the temporary folder, named `socklab-PURPOSE-…`.
+func temporaryFolder(_ purpose: String) throws -> URL {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-\(purpose)-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  return folder
 }

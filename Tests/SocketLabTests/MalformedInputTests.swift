@@ -130,12 +130,6 @@ enum MalformedCorpus {
 
 extension Live {
   @Suite("Malformed input") struct MalformedInput {
-    private func folder() throws -> URL {
-      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-malformed-\(UUID().uuidString)")
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      return folder
-    }
-
     /// The status is 1 or 2, a line names the file with a line and column (or says it cannot be
     /// read), and no control byte but newline and tab reaches the terminal.
     private func expectHandled(_ result: Socklab.Result, _ path: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
@@ -152,7 +146,7 @@ extension Live {
       let scripts = MalformedCorpus.scripts
       let lessons = MalformedCorpus.lessons
       #expect(scripts.count + lessons.count >= 200)
-      let root = try folder()
+      let root = try temporaryFolder("malformed")
       defer { try? FileManager.default.removeItem(at: root) }
       try MalformedCorpus.write(scripts + lessons, to: root)
       for item in scripts {
@@ -168,7 +162,7 @@ extension Live {
     }
 
     @Test func aFolderOfBrokenLessonsIsLintedFileByFileAndStopsNothing() throws {
-      let root = try folder()
+      let root = try temporaryFolder("malformed")
       defer { try? FileManager.default.removeItem(at: root) }
       try MalformedCorpus.write(MalformedCorpus.lessons.filter { $0.name != "folder.md" }, to: root)
       let lint = try Socklab.run(["lint", root.path], timeout: 60)
@@ -243,7 +237,7 @@ extension Live {
     @Test func theSeedCorpusReplaysThroughTheFuzzTarget() throws {
       let replayer = Socklab.executable.deletingLastPathComponent().appendingPathComponent("socklab-fuzz")
       let corpus = Socklab.packageRoot.appendingPathComponent("Tests/FuzzCorpus").path
-      let root = try folder()
+      let root = try temporaryFolder("malformed")
       defer { try? FileManager.default.removeItem(at: root) }
       try MalformedCorpus.write(
         (MalformedCorpus.scripts + MalformedCorpus.lessons).filter {

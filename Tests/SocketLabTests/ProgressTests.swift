@@ -4,12 +4,6 @@ import Testing
 
 extension Live {
   @Suite("Progress") struct ProgressChecks {
-    private func temporaryFolder() throws -> URL {
-      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-state-\(UUID().uuidString)")
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      return folder
-    }
-
     private func sample() -> LearnerProgress {
       var progress = LearnerProgress()
       progress.reached(step: 3, of: "tcp-conversation", stepCount: 15, now: 1000)
@@ -20,7 +14,7 @@ extension Live {
     }
 
     @Test func progressSurvivesARoundTrip() throws {
-      let folder = try temporaryFolder()
+      let folder = try temporaryFolder("state")
       defer { try? FileManager.default.removeItem(at: folder) }
       let store = ProgressStore(path: folder.path + "/socklab/progress.json")
       try store.save(sample())
@@ -34,7 +28,7 @@ extension Live {
     }
 
     @Test func savingReplacesTheFileInsteadOfRewritingIt() throws {
-      let folder = try temporaryFolder()
+      let folder = try temporaryFolder("state")
       defer { try? FileManager.default.removeItem(at: folder) }
       let path = folder.path + "/progress.json"
       let store = ProgressStore(path: path)
@@ -55,7 +49,7 @@ extension Live {
     }
 
     @Test func anUnreadableFileIsKeptAsideAndReported() throws {
-      let folder = try temporaryFolder()
+      let folder = try temporaryFolder("state")
       defer { try? FileManager.default.removeItem(at: folder) }
       let path = folder.path + "/progress.json"
       try "{ this is not json".write(toFile: path, atomically: true, encoding: .utf8)
@@ -82,7 +76,7 @@ extension Live {
     }
 
     @Test func socklabProgressShowsAndResets() throws {
-      let folder = try temporaryFolder()
+      let folder = try temporaryFolder("state")
       defer { try? FileManager.default.removeItem(at: folder) }
       try ProgressStore(path: folder.path + "/socklab/progress.json").save(sample())
       let environment = ["XDG_STATE_HOME": folder.path]

@@ -6,15 +6,9 @@ extension Live {
   /// Two labs open at once for the same learner (two terminals, or a learner and a forgotten
   /// window): neither may lose what the other saved.
   @Suite("Two labs at once") struct TwoLabs {
-    private func sharedState() throws -> URL {
-      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-shared-\(UUID().uuidString)")
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      return folder
-    }
-
     @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
     func twoLabsOpenAtOnceKeepBothLessons() throws {
-      let state = try sharedState()
+      let state = try temporaryFolder("shared")
       defer { try? FileManager.default.removeItem(at: state) }
       let first = try TmuxSession(width: 80, height: 24, environment: ["XDG_STATE_HOME=\(state.path)"])
       let second = try TmuxSession(width: 80, height: 24, environment: ["XDG_STATE_HOME=\(state.path)"])
@@ -39,7 +33,7 @@ extension Live {
 
     @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
     func twoFreePlaysKeepBothHistories() throws {
-      let state = try sharedState()
+      let state = try temporaryFolder("shared")
       defer { try? FileManager.default.removeItem(at: state) }
       let first = try TmuxSession(width: 80, height: 24, arguments: ["play"], environment: ["XDG_STATE_HOME=\(state.path)"])
       let second = try TmuxSession(width: 80, height: 24, arguments: ["play"], environment: ["XDG_STATE_HOME=\(state.path)"])
