@@ -19,7 +19,7 @@ enum Interactive {
 
   /// `start` runs once the app exists, before the first frame (to open free play, say).
   static func run(
-    library: LessonLibrary, store: ProgressStore, theme: Theme, configuration: SessionConfiguration,
+    library: LessonLibrary, store: ProgressStore, theme: Theme, configuration: SessionConfiguration, notice: String? = nil,
     start: (LabApp) -> Void = { _ in }
   ) {
     var fds: [Int32] = [0, 0]
@@ -49,6 +49,7 @@ enum Interactive {
       terminal.restore()
     }
     app.historyStore = HistoryStore(path: HistoryStore.defaultPath())
+    if let notice, app.notice == nil { app.notice = notice }
     start(app)
     var previous: Canvas?
     while !app.wantsToQuit && !terminal.stopRequested {

@@ -110,16 +110,18 @@ func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
     say(Overview.text, raw: true)
     throw ExitCode(1)
   }
-  let library = try options.sources.curriculum()
-  if !library.problems.isEmpty {
-    for problem in library.problems { printError(Printable.escaped(problem.description)) }
-    printError("socklab: the lessons have problems; `socklab lint` lists them.")
-    throw ExitCode(2)
-  }
+  var library = try options.sources.curriculum(tell: false)
+  // A broken lesson in a teacher's folder leaves that lesson out, not the whole lab.
+  let broken = Set(library.problems.compactMap(\.file))
+  library.lessons.removeAll { broken.contains($0.file) }
+  let notice =
+    broken.isEmpty
+    ? library.notices.first
+    : "\(broken.count) lesson file\(broken.count == 1 ? " has" : "s have") problems and \(broken.count == 1 ? "is" : "are") left out: `socklab lint` says where."
   let chosen =
     theme.flatMap(Theme.named)
     ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
   Interactive.run(
     library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
-    configuration: SessionConfiguration(port: port, allowRemote: allowRemote), start: start)
+    configuration: SessionConfiguration(port: port, allowRemote: allowRemote), notice: notice, start: start)
 }
