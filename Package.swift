@@ -48,7 +48,7 @@ let package = Package(
       name: "SocketLabTests", dependencies: [
         "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab",
       ],
-      exclude: ["BrokenLessons"]),
+      exclude: ["BrokenLessons", "Screens"]),
   ],
   swiftLanguageModes: [.v6]
 )

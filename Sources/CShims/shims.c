@@ -44,6 +44,15 @@ int socklab_tcp_state(int fd) {
   return info.tcpi_state;
 }
 
+int socklab_accept_queue(int fd) {
+  struct tcp_info info;
+  socklen_t len = sizeof info;
+  memset(&info, 0, sizeof info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0) return -1;
+  /* For a listening socket, Linux reports the accept queue's length in tcpi_unacked. */
+  return info.tcpi_state == TCP_LISTEN ? (int)info.tcpi_unacked : -1;
+}
+
 static void socklab_nothing(int sig) { (void)sig; }
 
 int socklab_install_interrupt_signal(int sig) {
@@ -64,26 +73,34 @@ int socklab_unblock_signal(int sig) {
 
 void socklab_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
-int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max) {
+/* Sends one sock_diag request for TCP sockets and collects the answers into `out`. */
+static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
+                                struct socklab_diag_entry *out, int max) {
   int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (nl < 0) return -1;
 
   struct {
     struct nlmsghdr nlh;
     struct inet_diag_req_v2 req;
+    struct nlattr attr;
+    char filter[64];
   } msg;
   memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
+  int attr_len = filter_len > 0 ? (int)(NLA_HDRLEN + filter_len) : 0;
+  msg.nlh.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof msg.req) + NLA_ALIGN(attr_len));
   msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = (uint8_t)family;
-  msg.req.sdiag_protocol = IPPROTO_TCP;
-  msg.req.idiag_states = ~0u;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
+  msg.req = *req;
+  if (filter_len > 0 && filter_len <= (int)sizeof msg.filter) {
+    msg.attr.nla_type = INET_DIAG_REQ_BYTECODE;
+    msg.attr.nla_len = (uint16_t)attr_len;
+    memcpy(msg.filter, filter, (size_t)filter_len);
+  }
 
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
   kernel.nl_family = AF_NETLINK;
-  if (sendto(nl, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+  if (sendto(nl, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
     int saved = errno;
     close(nl);
     errno = saved;
@@ -103,12 +120,13 @@ int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max) {
     }
     if (n == 0) break;
     struct nlmsghdr *h = (struct nlmsghdr *)buf;
-    int len = (int)n;
+    unsigned int len = (unsigned int)n;
     for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE) goto done;
       if (h->nlmsg_type == NLMSG_ERROR) {
         struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
         close(nl);
+        if (e->error == 0) return count;
         errno = -e->error;
         return -1;
       }
@@ -126,8 +144,55 @@ int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max) {
       o->rqueue = d->idiag_rqueue;
       o->wqueue = d->idiag_wqueue;
     }
+    /* An exact request answers with one message and no NLMSG_DONE. */
+    if (!dump) break;
   }
 done:
   close(nl);
+  return count;
+}
+
+int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max) {
+  struct inet_diag_req_v2 req;
+  memset(&req, 0, sizeof req);
+  req.sdiag_family = (uint8_t)family;
+  req.sdiag_protocol = IPPROTO_TCP;
+  req.idiag_states = ~0u;
+  return socklab_diag_request(&req, 1, NULL, 0, out, max);
+}
+
+int socklab_diag_tcp_port(int family, uint16_t port, struct socklab_diag_entry *out, int max) {
+  struct inet_diag_req_v2 req;
+  memset(&req, 0, sizeof req);
+  req.sdiag_family = (uint8_t)family;
+  req.sdiag_protocol = IPPROTO_TCP;
+  req.idiag_states = ~0u;
+  /* (local port >= p && local port <= p) || (remote port >= p && remote port <= p). Each
+     condition says how far to jump when it holds and when it does not; landing exactly at the
+     end keeps the socket, and 4 bytes past it drops it. The kernel accepts a jump only to a
+     place the chain of "holds" jumps also reaches, hence the JMP to the end in the middle. */
+  struct inet_diag_bc_op ops[9] = {
+      {INET_DIAG_BC_S_GE, 8, 20}, {0, 0, port}, {INET_DIAG_BC_S_LE, 8, 12}, {0, 0, port},
+      {INET_DIAG_BC_JMP, 4, 20},  {INET_DIAG_BC_D_GE, 8, 20}, {0, 0, port}, {INET_DIAG_BC_D_LE, 8, 12},
+      {0, 0, port},
+  };
+  return socklab_diag_request(&req, 1, ops, (int)sizeof ops, out, max);
+}
+
+int socklab_diag_tcp_exact(int family, const uint8_t local[16], uint16_t local_port, const uint8_t peer[16],
+                           uint16_t peer_port, struct socklab_diag_entry *out) {
+  struct inet_diag_req_v2 req;
+  memset(&req, 0, sizeof req);
+  req.sdiag_family = (uint8_t)family;
+  req.sdiag_protocol = IPPROTO_TCP;
+  req.idiag_states = ~0u;
+  memcpy(req.id.idiag_src, local, 16);
+  memcpy(req.id.idiag_dst, peer, 16);
+  req.id.idiag_sport = htons(local_port);
+  req.id.idiag_dport = htons(peer_port);
+  req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  int count = socklab_diag_request(&req, 0, NULL, 0, out, 1);
+  if (count < 0 && errno == ENOENT) return 0;
   return count;
 }

@@ -192,20 +192,65 @@ public final class LabSession: @unchecked Sendable {
   // MARK: - Kernel state
 
   /// The kernel's view of every socket of the session, and of connections it still keeps.
+  ///
+  /// The cost does not grow with the host's other sockets: the session's descriptors are asked
+  /// directly (TCP_INFO and friends), connections whose descriptor is gone are looked up by their
+  /// exact addresses, and so are the connections queued for a listener by the lab's own clients.
+  /// Only when a listener's accept queue holds more than those (a program outside the lab
+  /// connected) does the lab ask the kernel for every socket on that port.
   public func snapshot() -> SessionSnapshot {
-    let rows = environment.openDescriptors.sorted().map { fd in
-      SocketRow(actor: environment.owner(of: fd) ?? "?", snapshot: kernel.snapshot(fd: fd))
+    let open = environment.openDescriptors.sorted()
+    let rows = open.map { fd in SocketRow(actor: environment.owner(of: fd) ?? "?", snapshot: kernel.snapshot(fd: fd)) }
+    let ours = Set(open.compactMap { kernel.inode(fd: $0) })
+    var lingering: [KernelSocket] = []
+    var gone: [Environment.Departed] = []
+    for connection in environment.departed {
+      if let twin = kernel.tcpSocket(local: connection.local, peer: connection.peer), twin.inode == 0 {
+        lingering.append(twin)
+      } else {
+        gone.append(connection)
+      }
     }
-    let all = kernel.tcpSockets(onPorts: environment.usedPorts)
-    let ours = Set(environment.openDescriptors.compactMap { kernel.inode(fd: $0) })
-    let listening = Set(rows.filter { $0.snapshot.tcpState == .listen }.compactMap { $0.snapshot.local?.port })
+    environment.forget(gone)
+    // An open descriptor whose connection the kernel moved to a TIME-WAIT twin reads CLOSED.
+    for row in rows where row.snapshot.tcpState == .closed {
+      guard let endpoints = environment.endpoints(of: row.snapshot.fd), let local = endpoints.local,
+        let peer = endpoints.peer, let twin = kernel.tcpSocket(local: local, peer: peer), twin.inode == 0,
+        !lingering.contains(twin)
+      else { continue }
+      lingering.append(twin)
+    }
+    var queued: [KernelSocket] = []
+    var outside: [KernelSocket] = []
     let waitingStates: Set<TCPState> = [.established, .synReceived, .closeWait]
-    func isQueued(_ socket: KernelSocket) -> Bool {
-      socket.inode == 0 && listening.contains(socket.local.port) && waitingStates.contains(socket.state)
+    for listener in rows where listener.snapshot.tcpState == .listen {
+      guard let address = listener.snapshot.local, let waiting = kernel.acceptQueueLength(fd: listener.snapshot.fd),
+        waiting > 0
+      else { continue }
+      // The server side of each of the lab's own clients that connected to this listener.
+      let clients = rows.compactMap { row -> KernelSocket? in
+        guard let local = row.snapshot.local, let peer = row.snapshot.peer, peer.port == address.port else { return nil }
+        return kernel.tcpSocket(local: peer, peer: local)
+      }
+      let mine = clients.filter { $0.inode == 0 && waitingStates.contains($0.state) }
+      queued += mine
+      guard waiting > mine.count else { continue }
+      for socket in kernel.tcpSockets(onPort: address.port) where !ours.contains(socket.inode) {
+        if socket.inode == 0 && socket.local.port == address.port && waitingStates.contains(socket.state) {
+          if !queued.contains(socket) { queued.append(socket) }
+        } else if socket.inode != 0 && socket.state != .listen {
+          outside.append(socket)
+        }
+      }
     }
-    let queued = all.filter(isQueued)
-    let lingering = all.filter { $0.inode == 0 && !isQueued($0) }
-    let outside = all.filter { $0.inode != 0 && !ours.contains($0.inode) && $0.state != .listen }
+    // The far end of every connection whose peer is no socket of the lab: an outside program.
+    let localAddresses = Set(rows.compactMap { $0.snapshot.local?.endpoint })
+    for row in rows {
+      guard let local = row.snapshot.local, let peer = row.snapshot.peer, !localAddresses.contains(peer.endpoint),
+        let far = kernel.tcpSocket(local: peer, peer: local), far.inode != 0, !ours.contains(far.inode), !outside.contains(far)
+      else { continue }
+      outside.append(far)
+    }
     let limit = SessionSnapshot.rowLimit
     let omitted = max(0, queued.count - limit) + max(0, lingering.count - limit) + max(0, outside.count - limit)
     return SessionSnapshot(

@@ -798,9 +798,8 @@ extension CallContext {
     guard let endpoints = environment.endpoints(of: fd), let local = endpoints.local, let peer = endpoints.peer else {
       return nil
     }
-    return kernel.tcpSockets(onPorts: [local.port]).first {
-      $0.inode == 0 && $0.local.endpoint == local.endpoint && $0.peer.endpoint == peer.endpoint
-    }?.state
+    guard let twin = kernel.tcpSocket(local: local, peer: peer), twin.inode == 0 else { return nil }
+    return twin.state
   }
 }
 

@@ -20,6 +20,7 @@ public final class Environment: Sendable {
     var variables: [String: Variable] = [:]
     var openDescriptors: Set<Int32> = []
     var owners: [Int32: String] = [:]
+    var departed: [Departed] = []
     var endpoints: [Int32: Endpoints] = [:]
     var closedDescriptors: Set<Int32> = []
     var usedPorts: Set<UInt16> = []
@@ -89,7 +90,28 @@ public final class Environment: Sendable {
     state.withLock {
       $0.openDescriptors.remove(fd)
       $0.closedDescriptors.insert(fd)
+      if let endpoints = $0.endpoints[fd], let local = endpoints.local, let peer = endpoints.peer {
+        $0.departed.append(Departed(fd: fd, actor: $0.owners[fd], local: local, peer: peer))
+      }
     }
+  }
+
+  /// A connection whose descriptor was closed while the kernel may still keep it (TIME-WAIT,
+  /// FIN-WAIT-2, LAST-ACK): its exact addresses, to ask the kernel about it alone.
+  public struct Departed: Sendable, Equatable {
+    public var fd: Int32
+    public var actor: String?
+    public var local: SocketAddress
+    public var peer: SocketAddress
+  }
+
+  /// Connections closed by the session that the kernel may still keep, oldest first.
+  public var departed: [Departed] { state.withLock { $0.departed } }
+
+  /// Stops asking about connections the kernel has let go of.
+  public func forget(_ gone: [Departed]) {
+    guard !gone.isEmpty else { return }
+    state.withLock { $0.departed.removeAll { gone.contains($0) } }
   }
 
   /// The actor whose call opened `fd`.

@@ -75,8 +75,16 @@ public protocol KernelInspector: Sendable {
   func unsentBytes(fd: Int32) -> Int?
   /// Everything about one open socket.
   func snapshot(fd: Int32) -> SocketSnapshot
-  /// TCP sockets the kernel knows whose local or remote port is in `ports`.
-  func tcpSockets(onPorts ports: Set<UInt16>) -> [KernelSocket]
+  /// TCP sockets the kernel knows whose local or remote port is `port`. The kernel walks its
+  /// whole table for this, so it costs more the more sockets the host has: ask only when there
+  /// is something to look for that has no known address.
+  func tcpSockets(onPort port: UInt16) -> [KernelSocket]
+  /// The one TCP socket with exactly these addresses (a connection whose descriptor is gone, or
+  /// the far end of one), found by the kernel's hash lookup at a cost that does not grow with
+  /// the host's other sockets.
+  func tcpSocket(local: SocketAddress, peer: SocketAddress) -> KernelSocket?
+  /// How many finished connections wait in a listening socket's accept queue.
+  func acceptQueueLength(fd: Int32) -> Int?
   /// The kernel function a thread is sleeping in (`inet_csk_accept`), nil when it is running.
   func sleepingIn(threadID: Int32) -> String?
   /// The calling thread's id, as `sleepingIn` wants it.

@@ -76,6 +76,14 @@ struct BenchCommand: ParsableCommand {
       presses += 1
     }
 
+    // One kernel sample of lesson 1's sockets (TIME-WAIT rows included), alone and beside 4000
+    // unrelated TCP sockets on the host: the cost must not grow with them.
+    let quietSample = medianSampleTime(player.session)
+    let load = LoopbackLoad(pairs: 2000)
+    let loadedSample = medianSampleTime(player.session)
+    let loadSockets = load.socketCount
+    load.close()
+
     var usageBefore = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usageBefore)
     let idleStart = MonotonicClock.nanoseconds()
@@ -114,6 +122,9 @@ struct BenchCommand: ParsableCommand {
     print(
       "  idle: \(idleFrames) refreshes in \(String(format1(idleWall)))s, \(idleBytes) bytes sent, CPU \(percent(cpu / idleWall)) of a core"
     )
+    print(
+      "  one kernel sample (lesson 1's sockets):    \(formatDuration(nanoseconds: quietSample)) alone, \(formatDuration(nanoseconds: loadedSample)) beside \(loadSockets) unrelated TCP sockets"
+    )
     print("  peak resident memory:                      \(usageAfter.ru_maxrss / 1024) MB")
   }
 
@@ -128,4 +139,15 @@ struct BenchCommand: ParsableCommand {
     let tenths = Int((value * 10).rounded())
     return "\(tenths / 10).\(tenths % 10)"
   }
+}
+
+/// The median time of one kernel sample of `session`, over 51 samples.
+private func medianSampleTime(_ session: LabSession) -> UInt64 {
+  var times: [UInt64] = []
+  for _ in 0..<51 {
+    let start = MonotonicClock.nanoseconds()
+    _ = session.snapshot()
+    times.append(MonotonicClock.nanoseconds() - start)
+  }
+  return times.sorted()[times.count / 2]
 }

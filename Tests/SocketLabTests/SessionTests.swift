@@ -147,7 +147,7 @@ extension Live {
       let port = session.port
       let open = session.environment.openDescriptors
       session.close()
-      #expect(Kernel.current.tcpSockets(onPorts: [port]).filter { $0.state == .listen }.isEmpty, "something still listens")
+      #expect(Kernel.current.tcpSockets(onPort: port).filter { $0.state == .listen }.isEmpty, "something still listens")
       for fd in open { #expect(!Kernel.current.isOpen(fd: fd) || !session.environment.owns(fd)) }
     }
 
@@ -202,7 +202,7 @@ extension Live {
       #expect(open.count == 3)
       session.close()
       #expect(session.environment.openDescriptors.isEmpty)
-      #expect(Kernel.current.tcpSockets(onPorts: [session.port]).allSatisfy { $0.state != .listen && $0.state != .established })
+      #expect(Kernel.current.tcpSockets(onPort: session.port).allSatisfy { $0.state != .listen && $0.state != .established })
     }
   }
 }

@@ -48,9 +48,23 @@ struct socklab_diag_entry {
   uint32_t wqueue;
 };
 
+/// How many finished connections wait in a listening socket's accept queue (TCP_INFO's
+/// tcpi_unacked on Linux), or -1 when `fd` is not listening.
+int socklab_accept_queue(int fd);
+
 /// Lists up to `max` TCP sockets of `family` (AF_INET or AF_INET6) known to the kernel, including
 /// those no process holds any more (TIME-WAIT, FIN-WAIT-2). Returns the count, or -1 with errno.
 int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max);
+
+/// The same, filtered in the kernel to the sockets whose local or remote port is `port` (the
+/// kernel still walks its tables; use it only when the lab has something to look for).
+int socklab_diag_tcp_port(int family, uint16_t port, struct socklab_diag_entry *out, int max);
+
+/// The one TCP socket with exactly these addresses (16 bytes each; an IPv4 address in the first
+/// four), found by the kernel's hash lookup, whatever else the host has. Returns 1 and fills
+/// `out` when there is one, 0 when there is none, -1 with errno on failure.
+int socklab_diag_tcp_exact(int family, const uint8_t local[16], uint16_t local_port, const uint8_t peer[16],
+                           uint16_t peer_port, struct socklab_diag_entry *out);
 
 /// libFuzzer's entry point, for the fuzz target built with -sanitize=fuzzer (declared only: the
 /// fuzzer's runtime defines it, and nothing else calls it).

@@ -66,23 +66,36 @@ struct LinuxKernelInspector: KernelInspector {
     return names
   }
 
-  func tcpSockets(onPorts ports: Set<UInt16>) -> [KernelSocket] {
+  func tcpSockets(onPort port: UInt16) -> [KernelSocket] {
     var found: [KernelSocket] = []
     for family in [AF_INET, AF_INET6] {
       var entries = [socklab_diag_entry](repeating: socklab_diag_entry(), count: 512)
-      let count = socklab_diag_tcp(family, &entries, Int32(entries.count))
+      let count = socklab_diag_tcp_port(family, port, &entries, Int32(entries.count))
       guard count > 0 else { continue }
-      for entry in entries.prefix(Int(count)) where ports.contains(entry.sport) || ports.contains(entry.dport) {
-        guard let state = TCPState(rawValue: Int(entry.state)) else { continue }
-        found.append(
-          KernelSocket(
-            state: state,
-            local: Self.address(family: entry.family, bytes: entry.src, port: entry.sport),
-            peer: Self.address(family: entry.family, bytes: entry.dst, port: entry.dport),
-            inode: entry.inode, receiveQueue: Int(entry.rqueue), sendQueue: Int(entry.wqueue)))
-      }
+      found += entries.prefix(Int(count)).compactMap(Self.socket)
     }
     return found
+  }
+
+  func tcpSocket(local: SocketAddress, peer: SocketAddress) -> KernelSocket? {
+    guard local.family == peer.family else { return nil }
+    func raw(_ address: SocketAddress) -> [UInt8] { address.addressBytes + [UInt8](repeating: 0, count: 16 - address.addressBytes.count) }
+    var entry = socklab_diag_entry()
+    let count = socklab_diag_tcp_exact(local.family, raw(local), local.port, raw(peer), peer.port, &entry)
+    return count == 1 ? Self.socket(entry) : nil
+  }
+
+  func acceptQueueLength(fd: Int32) -> Int? {
+    let length = socklab_accept_queue(fd)
+    return length < 0 ? nil : Int(length)
+  }
+
+  private static func socket(_ entry: socklab_diag_entry) -> KernelSocket? {
+    guard let state = TCPState(rawValue: Int(entry.state)) else { return nil }
+    return KernelSocket(
+      state: state, local: address(family: entry.family, bytes: entry.src, port: entry.sport),
+      peer: address(family: entry.family, bytes: entry.dst, port: entry.dport), inode: entry.inode,
+      receiveQueue: Int(entry.rqueue), sendQueue: Int(entry.wqueue))
   }
 
   private static func address(
