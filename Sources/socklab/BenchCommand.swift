@@ -25,7 +25,14 @@ struct BenchCommand: ParsableCommand {
 
   @OptionGroup var sources: LessonSources
 
+  @Flag(help: "Measure in a real terminal instead (a private tmux), beside vim -u NONE -N measured the same way.")
+  var terminal = false
+
   func run() throws {
+    if terminal {
+      guard TerminalBench.available else { throw ValidationError("--terminal needs tmux (apt-get install tmux)") }
+      return TerminalBench(program: Files.executablePath()).run(idleSeconds: idleSeconds)
+    }
     let start = MonotonicClock.nanoseconds()
     let library = try sources.curriculum()
     let loaded = MonotonicClock.nanoseconds() - start

@@ -1,0 +1,196 @@
+import Lessons
+import ShippedLessons
+import SocketKit
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `socklab bench --terminal`: the lab measured where people see it, in a real terminal (a
+/// private tmux server), beside `vim -u NONE -N` measured the same way in the same run. Screens
+/// are read by polling `tmux capture-pane`, so every time is an upper bound, for both alike.
+struct TerminalBench {
+  let program: String
+  let width = 120
+  let height = 40
+  let server = "socklab-bench-\(getpid())"
+  let state: String
+
+  init(program: String) {
+    self.program = program
+    var template = Array("/tmp/socklab-bench-XXXXXX".utf8CString)
+    state = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) } ?? "/tmp"
+  }
+
+  static var available: Bool { access("/usr/bin/tmux", X_OK) == 0 }
+
+  func run(idleSeconds: Int) {
+    defer {
+      tmux(["kill-server"])
+      Self.spawn(["/bin/rm", "-rf", state])
+    }
+    say("SocketLab in a real terminal (tmux, \(width)x\(height)), beside vim -u NONE -N measured the same way")
+    let lab = median((0..<5).compactMap { _ in firstFrame([program], until: "Lessons") })
+    let vim = median((0..<5).compactMap { _ in firstFrame(["/usr/bin/vim", "-u", "NONE", "-N"], until: "~") })
+    say("  first frame:       \(format(lab)) (vim -u NONE -N: \(format(vim)), ratio \(ratio(lab, vim)))")
+
+    // Lesson 1 played to its last step by keys, with its sockets live (TIME-WAIT rows included).
+    guard start([program]), waitFor("Lessons") != nil else { return say("  the lab did not start") }
+    send(["Enter"])
+    _ = waitFor("Step 1 of")
+    var keys: [UInt64] = []
+    let lesson = (try? LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: []))?.lessons.first
+    var answers = lesson?.steps.compactMap { $0.prediction?.answer } ?? []
+    for _ in 0..<200 {
+      guard let screen = capture() else { break }
+      if screen.contains("That was the last step") || screen.contains("Lesson complete") { break }
+      if screen.contains("Your turn outside the lab") {
+        send(["s"])
+      } else if screen.contains("Your prediction for") {
+        send(["-l", answers.isEmpty ? "?" : answers.removeFirst()])
+        send(["Enter"])
+      } else if screen.contains("blocked") && !screen.contains("Next:") {
+        send(["Space"])
+        usleep(200_000)
+      } else {
+        // Key to screen: Space, then poll until the screen differs.
+        let before = MonotonicClock.nanoseconds()
+        send(["Space"])
+        if waitForChange(from: screen) { keys.append(MonotonicClock.nanoseconds() - before) }
+      }
+    }
+    say("  key to screen (Space, \(keys.count) presses): median \(format(median(keys))), max \(format(keys.max()))")
+    guard let pid = panePID() else { return say("  cannot find the lab's process") }
+    usleep(1_000_000)
+    let cpuBefore = cpuTicks(pid)
+    let wallBefore = MonotonicClock.nanoseconds()
+    usleep(UInt32(idleSeconds) * 1_000_000)
+    let cpuAfter = cpuTicks(pid)
+    let wall = Double(MonotonicClock.nanoseconds() - wallBefore) / 1e9
+    if let cpuBefore, let cpuAfter {
+      let percent = Double(cpuAfter - cpuBefore) / Double(sysconf(Int32(_SC_CLK_TCK))) / wall * 100
+      say("  idle CPU over \(idleSeconds) s, lesson 1's sockets live: \(format2(percent)) % of a core")
+    }
+    say("  peak resident memory:  \(peakResident(pid) ?? "?")")
+    send(["q"])
+    send(["q"])
+  }
+
+  // MARK: - Measuring
+
+  /// Starts `command` in a fresh pane and returns how long until the screen shows `text`.
+  private func firstFrame(_ command: [String], until text: String) -> UInt64? {
+    tmux(["kill-server"])
+    let before = MonotonicClock.nanoseconds()
+    guard start(command), waitFor(text) != nil else { return nil }
+    let elapsed = MonotonicClock.nanoseconds() - before
+    tmux(["kill-server"])
+    return elapsed
+  }
+
+  private func start(_ command: [String]) -> Bool {
+    let line = "exec " + command.map { "'\($0)'" }.joined(separator: " ")
+    return tmux(
+      ["-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", "\(width)", "-y", "\(height)", "-e", "LANG=C.UTF-8", "-e",
+       "XDG_STATE_HOME=\(state)", "-e", "HOME=\(state)", line]) != nil
+  }
+
+  private func capture() -> String? { tmux(["capture-pane", "-p", "-t", "bench"], capture: true) }
+
+  private func send(_ keys: [String]) { tmux(["send-keys", "-t", "bench"] + keys) }
+
+  /// Polls the screen until it contains `text` (at most 5 s).
+  private func waitFor(_ text: String) -> String? {
+    let deadline = MonotonicClock.nanoseconds() + 5_000_000_000
+    while MonotonicClock.nanoseconds() < deadline {
+      if let screen = capture(), screen.contains(text) { return screen }
+    }
+    return nil
+  }
+
+  private func waitForChange(from screen: String) -> Bool {
+    let deadline = MonotonicClock.nanoseconds() + 2_000_000_000
+    while MonotonicClock.nanoseconds() < deadline {
+      if let now = capture(), now != screen { return true }
+    }
+    return false
+  }
+
+  private func panePID() -> Int32? {
+    tmux(["display-message", "-p", "-t", "bench", "#{pane_pid}"], capture: true).flatMap { $0.split(separator: "\n").first.flatMap { Int32($0) } }
+  }
+
+  /// User plus system time of `pid`, in clock ticks (`/proc/PID/stat`, fields 14 and 15).
+  private func cpuTicks(_ pid: Int32) -> Int? {
+    guard let stat = try? Files.read("/proc/\(pid)/stat", limit: 4096), let close = stat.lastIndex(of: ")") else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+    return user + system
+  }
+
+  private func peakResident(_ pid: Int32) -> String? {
+    guard let status = try? Files.read("/proc/\(pid)/status", limit: 65536) else { return nil }
+    return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { String($0.dropFirst(6)).trimmingSpaces() }
+  }
+
+  // MARK: - Running programs
+
+  /// Runs tmux; `capture` only for commands that print (a tmux server that a command starts
+  /// inherits the output pipe and would hold it open forever).
+  @discardableResult
+  private func tmux(_ arguments: [String], capture: Bool = false) -> String? {
+    Self.spawn(["/usr/bin/tmux", "-L", server] + arguments, capture: capture)
+  }
+
+  /// Runs `argv` with no standard input and returns its standard output, nil if it failed.
+  @discardableResult
+  static func spawn(_ argv: [String], capture: Bool = false) -> String? {
+    var pipeEnds: [Int32] = [0, 0]
+    // Close-on-exec, so that only the duplicate on standard output reaches the child.
+    guard pipe(&pipeEnds) == 0 else { return nil }
+    for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    if capture {
+      posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    }
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+    let arguments = argv.map { strdup($0) } + [nil]
+    defer { for pointer in arguments { free(pointer) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, argv[0], &actions, nil, arguments, environ)
+    close(pipeEnds[1])
+    defer { close(pipeEnds[0]) }
+    guard status == 0 else { return nil }
+    var output: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let count = read(pipeEnds[0], &chunk, chunk.count)
+      if count < 0 && errno == EINTR { continue }
+      if count <= 0 { break }
+      output += chunk.prefix(count)
+    }
+    var exit: Int32 = 0
+    while waitpid(pid, &exit, 0) < 0 && errno == EINTR {}
+    return exit == 0 ? String(decoding: output, as: UTF8.self) : nil
+  }
+
+  // MARK: - Figures
+
+  private func median(_ values: [UInt64]) -> UInt64? { values.isEmpty ? nil : values.sorted()[values.count / 2] }
+  private func format(_ value: UInt64?) -> String { value.map { formatDuration(nanoseconds: $0) } ?? "?" }
+  private func ratio(_ a: UInt64?, _ b: UInt64?) -> String {
+    guard let a, let b, b > 0 else { return "?" }
+    return format2(Double(a) / Double(b)) + "x"
+  }
+  private func format2(_ value: Double) -> String {
+    let hundredths = Int((value * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+  }
+}
