@@ -30,6 +30,9 @@ public final class LabApp {
   /// Why the last save of progress failed; shown until a later save succeeds, so a learner
   /// cannot miss that their progress is not being kept.
   public private(set) var saveProblem: String?
+  /// When set, progress and history are written by it, off the terminal's thread; otherwise at
+  /// once (as tests and the benchmark want).
+  public var writer: StateWriter?
   /// Where `x` and `:export NAME` write C programs.
   public var exportsFolder = StatePaths.current().exports
 
@@ -124,11 +127,26 @@ public final class LabApp {
       record.at = now
       progress.predicted(record, in: lesson.id, now: now)
     }
+    if let writer {
+      writer.save(progress)
+      return
+    }
     do {
       if let saved = try progressStore?.save(progress) { progress = saved }
       saveProblem = nil
     } catch {
       saveProblem = "Progress could not be saved: \(error)"
+    }
+  }
+
+  /// Takes in what the background writer reports: the merged progress, or why a save failed.
+  private func applyWriterResult() {
+    guard let result = writer?.takeResult() else { return }
+    if let saved = result.saved {
+      progress = saved.merging(progress)
+      saveProblem = nil
+    } else {
+      saveProblem = result.problem
     }
   }
 
@@ -252,7 +270,7 @@ public final class LabApp {
     guard !line.isEmpty else { return }
     state.history.append(line)
     state.historyIndex = nil
-    historyStore?.append(line)
+    if let writer { writer.append(line) } else { historyStore?.append(line) }
     if line.hasPrefix(":") {
       state.text = ""
       freePlay = state
@@ -397,12 +415,16 @@ public final class LabApp {
   }
 
   /// Ends everything the app holds (sockets, threads).
-  public func shutdown() { quit() }
+  public func shutdown() {
+    quit()
+    writer?.flush()
+  }
 
   // MARK: - Time
 
   /// Follows the engine: results that arrived, calls that became blocked, a fresh kernel sample.
   public func tick() {
+    applyWriterResult()
     player?.update(sample: true)
   }
 

@@ -49,6 +49,11 @@ enum Interactive {
       terminal.restore()
     }
     app.historyStore = HistoryStore(path: HistoryStore.defaultPath())
+    // The disk is written off this thread; the writer wakes the run loop when a save is done.
+    app.writer = StateWriter(progress: store, history: app.historyStore) {
+      var byte: UInt8 = 1
+      _ = write(writeEnd, &byte, 1)
+    }
     if let notice, app.notice == nil { app.notice = notice }
     start(app)
     var previous: Canvas?

@@ -1,5 +1,7 @@
 import Foundation
+import LabUI
 import Lessons
+import Synchronization
 import Testing
 
 extension Live {
@@ -11,6 +13,33 @@ extension Live {
         PredictionRecord(step: 9, line: 150, guess: "6", actual: "12", right: false, at: 1001), in: "tcp-conversation", now: 1001)
       progress.reached(step: 14, of: "udp-datagrams", stepCount: 15, now: 1002)
       return progress
+    }
+
+    @Test func theBackgroundWriterCoalescesSavesAndKeepsTheLast() throws {
+      let folder = try temporaryFolder("writer")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let store = ProgressStore(path: folder.path + "/socklab/progress.json")
+      let history = HistoryStore(path: folder.path + "/socklab/history")
+      let woken = Mutex(0)
+      let writer = StateWriter(progress: store, history: history) { woken.withLock { $0 += 1 } }
+      var progress = LearnerProgress()
+      for step in 0..<50 {
+        progress.reached(step: step, of: "tcp-conversation", stepCount: 60, now: 1000)
+        writer.save(progress)
+        writer.append("line \(step)")
+      }
+      writer.flush()
+      #expect(store.load().0.lessons["tcp-conversation"]?.step == 49)
+      #expect(try String(contentsOfFile: history.path, encoding: .utf8).split(separator: "\n").count == 50)
+      #expect(woken.withLock { $0 } >= 1 && woken.withLock { $0 } <= 50)
+      #expect(writer.takeResult()?.saved?.lessons["tcp-conversation"]?.step == 49)
+
+      // A save that fails is reported, not thrown away silently.
+      try "in the way".write(to: folder.appendingPathComponent("blocked"), atomically: true, encoding: .utf8)
+      let failing = StateWriter(progress: ProgressStore(path: folder.path + "/blocked/progress.json"), history: nil)
+      failing.save(progress)
+      failing.flush()
+      #expect(failing.takeResult()?.problem?.hasPrefix("Progress could not be saved") == true)
     }
 
     @Test func progressSurvivesARoundTrip() throws {
