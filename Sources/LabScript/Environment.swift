@@ -91,7 +91,7 @@ public final class Environment: Sendable {
       $0.openDescriptors.remove(fd)
       $0.closedDescriptors.insert(fd)
       if let endpoints = $0.endpoints[fd], let local = endpoints.local, let peer = endpoints.peer {
-        $0.departed.append(Departed(fd: fd, actor: $0.owners[fd], local: local, peer: peer))
+        $0.departed.append(Departed(fd: fd, local: local, peer: peer))
       }
     }
   }
@@ -100,7 +100,6 @@ public final class Environment: Sendable {
   /// FIN-WAIT-2, LAST-ACK): its exact addresses, to ask the kernel about it alone.
   public struct Departed: Sendable, Equatable {
     public var fd: Int32
-    public var actor: String?
     public var local: SocketAddress
     public var peer: SocketAddress
   }

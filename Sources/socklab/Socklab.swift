@@ -21,6 +21,7 @@ struct Socklab: ParsableCommand {
     ],
     defaultSubcommand: LessonsCommand.self
   )
+
   /// Ctrl-\ (SIGQUIT) is a person's way to stop a program, not a crash: it ends the program at
   /// once, without the runtime's crash report and its wait. The lab's own terminal handler
   /// (installed when the player opens) replaces this one and restores the terminal first.
