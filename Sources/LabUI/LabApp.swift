@@ -140,14 +140,16 @@ public final class LabApp {
   }
 
   /// Takes in what the background writer reports: the merged progress, or why a save failed.
-  private func applyWriterResult() {
-    guard let result = writer?.takeResult() else { return }
+  /// Returns whether there was anything.
+  private func applyWriterResult() -> Bool {
+    guard let result = writer?.takeResult() else { return false }
     if let saved = result.saved {
       progress = saved.merging(progress)
       saveProblem = nil
     } else {
       saveProblem = result.problem
     }
+    return true
   }
 
   private func handlePlayer(_ key: Key) {
@@ -423,9 +425,12 @@ public final class LabApp {
   // MARK: - Time
 
   /// Follows the engine: results that arrived, calls that became blocked, a fresh kernel sample.
-  public func tick() {
-    applyWriterResult()
-    player?.update(sample: true)
+  /// Returns whether the screen may have changed, so that an idle run loop can skip drawing.
+  @discardableResult
+  public func tick() -> Bool {
+    let saved = applyWriterResult()
+    let moved = player?.update(sample: true) ?? false
+    return saved || moved
   }
 
   // MARK: - Drawing

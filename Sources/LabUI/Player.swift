@@ -348,7 +348,10 @@ public final class Player {
   /// Takes in what happened since the last look: results, blocked calls, a fresh kernel sample.
   /// Called after each key, on each tick, and whenever the engine wakes the run loop.
   /// `sample` takes a kernel sample even when nothing changed (the periodic tick).
-  public func update(now: UInt64 = MonotonicClock.nanoseconds(), sample: Bool = false) {
+  /// Returns whether anything on screen may have changed: an event, a new kernel state, or a
+  /// call still running (whose timer moves).
+  @discardableResult
+  public func update(now: UInt64 = MonotonicClock.nanoseconds(), sample: Bool = false) -> Bool {
     for (line, state) in lineStates {
       if case .running(let since) = state, now - since >= grace, let ticket = tickets.first(where: { $0.value == line })?.key {
         if let call = session.markBlocked(ticket) { lineStates[line] = .blocked(call) }
@@ -390,7 +393,9 @@ public final class Player {
         break
       }
     }
+    let before = snapshot
     if sample || changed || hasRunningCalls { refreshSnapshot() }
+    return changed || hasRunningCalls || snapshot != before
   }
 
   /// Samples the kernel's view of the session's sockets.

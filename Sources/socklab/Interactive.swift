@@ -57,21 +57,30 @@ enum Interactive {
     if let notice, app.notice == nil { app.notice = notice }
     start(app)
     var previous: Canvas?
+    var previousSize = (width: 0, height: 0)
+    // Rendering is skipped when nothing happened: an idle second with an unchanged kernel state
+    // costs one sample and no drawing.
+    var needsRender = true
     while !app.wantsToQuit && !terminal.stopRequested {
       let (width, height) = terminal.size
-      let canvas = app.render(width: width, height: height)
-      if canvas != previous {
-        terminal.draw(canvas)
-        previous = canvas
+      if needsRender || previous == nil || previousSize != (width, height) {
+        let canvas = app.render(width: width, height: height)
+        if canvas != previous {
+          terminal.draw(canvas)
+          previous = canvas
+        }
+        previousSize = (width, height)
       }
       var waits = [
         pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0),
         pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
       ]
       _ = poll(&waits, 2, app.isBusy ? busyRefresh : idleRefresh)
+      needsRender = waits[1].revents != 0
       var drain = [UInt8](repeating: 0, count: 64)
       while read(readEnd, &drain, drain.count) > 0 {}
       while let key = terminal.nextKey() {
+        needsRender = true
         if key == .resize {
           terminal.invalidate()
           previous = nil
@@ -80,7 +89,7 @@ enum Interactive {
         }
         if app.wantsToQuit { break }
       }
-      app.tick()
+      if app.tick() { needsRender = true }
     }
   }
 }
