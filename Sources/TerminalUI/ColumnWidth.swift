@@ -4,12 +4,16 @@
 /// in-memory canvas see what a terminal shows.
 public enum ColumnWidth {
   public static func of(_ character: Character) -> Int {
+    // Most of what the lab draws is ASCII and box lines: answer those without looking further.
+    if character.utf8.count == 1 { return 1 }
     guard let first = character.unicodeScalars.first else { return 1 }
+    if first.value < 0x1100 && character.unicodeScalars.count == 1 { return 1 }
     if character.unicodeScalars.contains(where: { $0.value == 0xfe0f }), first.properties.isEmoji { return 2 }
     return isWide(first.value) ? 2 : 1
   }
 
   public static func of(_ text: some StringProtocol) -> Int {
+    if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.count }
     var total = 0
     for character in text { total += of(character) }
     return total
