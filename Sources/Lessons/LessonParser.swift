@@ -14,10 +14,10 @@ public enum LessonParser {
     public var lines: [String: Int] = [:]
   }
 
-  /// Parses `text` (the contents of `file`); the lesson is nil when it cannot be used at all.
   /// The longest line a lesson file may have, in bytes.
   public static let maximumLineLength = 4096
 
+  /// Parses `text` (the contents of `file`); the lesson is nil when it cannot be used at all.
   public static func parse(_ text: String, file: String) -> (Lesson?, FrontMatterLines, [ScriptError]) {
     // Split on bytes: grapheme-by-grapheme splitting of a whole lesson is the slowest part of reading it.
     let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {

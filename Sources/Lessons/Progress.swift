@@ -160,10 +160,10 @@ public struct ProgressStore: Sendable {
   }
 
   private func makeDirectories(_ directory: String) throws(ProgressError) {
-    if Files.isDirectory(directory) { return }
-    try makeDirectories(Files.directory(of: directory))
-    if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-      throw ProgressError(message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+    do {
+      try Files.makeDirectories(directory)
+    } catch {
+      throw ProgressError(message: "cannot create \(error.path): \(error.reason)")
     }
   }
 

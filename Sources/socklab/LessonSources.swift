@@ -2,7 +2,6 @@ import ArgumentParser
 import LabScript
 import Lessons
 import ShippedLessons
-import SocketKit
 
 #if canImport(Glibc)
   import Glibc
@@ -25,7 +24,7 @@ struct LessonSources: ParsableArguments {
   /// The whole curriculum. Its notices (a lesson replaced) go to standard error when `tell` is set.
   func curriculum(tell: Bool = true) throws -> LessonLibrary {
     let library = try orExitTwo { try LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: folders) }
-    if tell { for notice in library.notices { printError("socklab: \(Printable.escaped(notice))") } }
+    if tell { for notice in library.notices { printError("socklab: \(notice)") } }
     return library
   }
 
@@ -41,14 +40,14 @@ struct LessonSources: ParsableArguments {
       let file = try orExitTwo { try LessonLibrary.load(target, known: Set(library.lessons.map(\.id))) }
       try refuse(file.problems)
       guard let lesson = file.lessons.first else {
-        printError("socklab: \(Printable.escaped(target)) holds no lesson")
+        printError("socklab: \(target) holds no lesson")
         throw ExitCode(2)
       }
       return lesson
     }
     guard let lesson = library.lesson(named: target) else {
       let known = library.lessons.map(\.id).joined(separator: ", ")
-      printError("socklab: no lesson or file named \(Printable.escaped(target)) (the lessons are: \(known))")
+      printError("socklab: no lesson or file named \(target) (the lessons are: \(known))")
       throw ExitCode(2)
     }
     try refuse(library.problems.filter { $0.file == lesson.file })
@@ -57,7 +56,7 @@ struct LessonSources: ParsableArguments {
 
   private func refuse(_ problems: [ScriptError]) throws {
     guard !problems.isEmpty else { return }
-    for problem in problems { printError(Printable.escaped(problem.description)) }
+    for problem in problems { printError(problem.description) }
     throw ExitCode(2)
   }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Lessons
-import SocketKit
 
 struct LintCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -24,8 +23,8 @@ struct LintCommand: ParsableCommand {
       try path.map { path in
         try orExitTwo { try LessonLibrary.load(path, known: Set(curriculum.lessons.map(\.id))) }
       } ?? curriculum
-    let target = Printable.escaped(path ?? library.folder)
-    for problem in library.problems { say(Printable.escaped(problem.description)) }
+    let target = path ?? library.folder
+    for problem in library.problems { say(problem.description) }
     let steps = library.lessons.reduce(0) { $0 + $1.steps.count }
     let lines = library.lessons.reduce(0) { $0 + $1.script.statements.count }
     if library.problems.isEmpty {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
 import Lessons
-import SocketKit
 
 struct ProgressCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -36,11 +35,11 @@ struct ProgressCommand: ParsableCommand {
       let right = predictions.filter(\.right).count
       let guessed = predictions.isEmpty ? "" : ", predictions \(right)/\(predictions.count) right"
       let marker = progress.lastLesson == lesson.id ? " (last opened)" : ""
-      say("  \(lesson.number). \(Printable.escaped(lesson.title)): \(status)\(guessed)\(marker)")
+      say("  \(lesson.number). \(lesson.title): \(status)\(guessed)\(marker)")
     }
     let unknown = progress.lessons.keys.filter { id in !(library?.lessons.contains { $0.id == id } ?? false) }
     for id in unknown.sorted() {
-      say("  \(Printable.escaped(id)): \(progress.status(of: id, stepCount: 0)) (not among the lessons)")
+      say("  \(id): \(progress.status(of: id, stepCount: 0)) (not among the lessons)")
     }
   }
 

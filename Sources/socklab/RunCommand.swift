@@ -3,7 +3,6 @@ import FoundationEssentials
 import LabEngine
 import LabScript
 import Lessons
-import SocketKit
 
 struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

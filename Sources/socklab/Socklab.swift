@@ -2,7 +2,6 @@ import ArgumentParser
 import LabEngine
 import LabUI
 import Lessons
-import SocketKit
 
 #if canImport(Glibc)
   import Glibc
@@ -75,11 +74,10 @@ struct LessonsCommand: ParsableCommand {
 
   private func listLessons() throws {
     let library = try options.sources.curriculum()
-    for problem in library.problems { printError(Printable.escaped(problem.description)) }
+    for problem in library.problems { printError(problem.description) }
     for lesson in library.lessons {
-      let title = Printable.escaped(lesson.title)
-      let origin = lesson.origin == LessonLibrary.builtIn ? "built in" : Printable.escaped(lesson.file)
-      say("\(lesson.number). \(lesson.id)  \(title)  (\(origin))")
+      let origin = lesson.origin == LessonLibrary.builtIn ? "built in" : lesson.file
+      say("\(lesson.number). \(lesson.id)  \(lesson.title)  (\(origin))")
     }
     if !library.problems.isEmpty { throw ExitCode(2) }
   }
