@@ -11,10 +11,13 @@ public struct SessionConfiguration: Sendable {
   public var port: UInt16?
   /// Whether calls may reach addresses beyond this machine.
   public var allowRemote = false
+  /// Who answers the lab's questions about the kernel: the real one, or a fake in tests.
+  public var kernel: any KernelInspector
 
-  public init(port: UInt16? = nil, allowRemote: Bool = false) {
+  public init(port: UInt16? = nil, allowRemote: Bool = false, kernel: any KernelInspector = Kernel.current) {
     self.port = port
     self.allowRemote = allowRemote
+    self.kernel = kernel
   }
 }
 
@@ -32,6 +35,8 @@ public final class LabSession: @unchecked Sendable {
   private var actorOrder: [String] = []
   private var nextTicket = 0
   private var running: [Int: BlockedCall] = [:]
+  /// Tickets already reported as blocked, so that each is reported once.
+  private var reported: Set<Int> = []
   private var closed = false
 
   /// The signal that interrupts a blocked call.
@@ -41,7 +46,14 @@ public final class LabSession: @unchecked Sendable {
     return true
   }()
 
-  public init(configuration: SessionConfiguration = SessionConfiguration(), kernel: any KernelInspector = Kernel.current) {
+  public convenience init(configuration: SessionConfiguration, kernel: any KernelInspector) {
+    var configuration = configuration
+    configuration.kernel = kernel
+    self.init(configuration: configuration)
+  }
+
+  public init(configuration: SessionConfiguration = SessionConfiguration()) {
+    let kernel = configuration.kernel
     _ = Self.signalInstalled
     var picked = SocketAPI.freeLoopbackPorts(count: 2)
     // Pad first: when the kernel has no free port to offer, the list is shorter than asked.
@@ -148,8 +160,19 @@ public final class LabSession: @unchecked Sendable {
       kernel.pause(milliseconds: 1)
     }
     guard !isDone(ticket) else { return nil }
-    log.append(actor: call.actor, ticket: ticket, .blocked(call))
+    let first = lock.withLock { reported.insert(ticket).inserted }
+    if first { log.append(actor: call.actor, ticket: ticket, .blocked(call)) }
     return call
+  }
+
+  /// Reports as blocked every call that has run longer than `grace` nanoseconds and was not
+  /// reported yet.
+  public func reportOverdueCalls(grace: UInt64) {
+    let now = MonotonicClock.nanoseconds()
+    let overdue = lock.withLock {
+      running.values.filter { now >= $0.since + grace && !reported.contains($0.ticket) }.map(\.ticket)
+    }
+    for ticket in overdue.sorted() { markBlocked(ticket) }
   }
 
   /// Makes `actor`'s blocked call return: first with a signal (the call returns -1 EINTR), and if

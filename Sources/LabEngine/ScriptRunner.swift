@@ -17,6 +17,8 @@ public struct ScriptRunner: Sendable {
   /// Whether calls still blocked at the end fail the run and are interrupted. The player turns
   /// this off when it replays a lesson up to a blocked line and wants it left blocked.
   public var interruptAtEnd = true
+  /// Asked before each line: true ends the run there (the learner left while a replay ran).
+  public var shouldStop: @Sendable () -> Bool = { false }
 
   public init() {}
 
@@ -25,6 +27,7 @@ public struct ScriptRunner: Sendable {
     var state = RunState(session: session, onEntry: onEntry)
     state.file = script.file
     for statement in script.statements {
+      if shouldStop() { break }
       if let blocked = state.pending[statement.actorName] {
         // The actor is still inside its earlier call: its next line waits for it.
         if !session.wait(for: blocked.ticket, timeout: blockLimit) {

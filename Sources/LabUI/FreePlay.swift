@@ -58,8 +58,9 @@ public struct HistoryStore: Sendable {
   }
 }
 
-extension LabApp {
-  static let freePlayLesson = Lesson(
+extension FreePlayState {
+  /// The lesson free play runs in: one step whose lines are the ones typed.
+  public static let lesson = Lesson(
     id: "free-play", title: "Free play", summary: "Any call you like, for real.", level: .beginner, actors: [],
     prerequisites: [], minutes: 0, number: 0, file: "free play", introduction: "",
     steps: [
@@ -98,23 +99,23 @@ extension LabApp {
   }
 
   /// Completes the word at the end of `text`.
-  func complete(_ state: inout FreePlayState, variables: [String], actors: [String]) {
-    let word = String(state.text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+  mutating func complete(variables: [String], actors: [String]) {
+    let word = String(text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
     guard !word.isEmpty else {
-      state.note = "Type the start of a name, then Tab."
+      note = "Type the start of a name, then Tab."
       return
     }
     let calls = CallCatalog.all.map(\.name)
-    if calls.contains(word) && !state.text.hasSuffix("(") {
-      state.text += "("  // a whole call name: open its argument list
-      state.note = nil
+    if calls.contains(word) && !text.hasSuffix("(") {
+      text += "("  // a whole call name: open its argument list
+      note = nil
       return
     }
     var pool = Set(calls + SocketConstants.all.map(\.name) + Array(Parser.builtins) + variables)
-    if state.text.count == word.count { pool.formUnion(actors.map { $0 + ":" }) }
+    if text.count == word.count { pool.formUnion(actors.map { $0 + ":" }) }
     let matches = pool.filter { $0.hasPrefix(word) && $0 != word }.sorted()
     guard let first = matches.first else {
-      state.note = "Nothing starts with \(word)."
+      note = "Nothing starts with \(word)."
       return
     }
     var common = first
@@ -122,14 +123,15 @@ extension LabApp {
       while !match.hasPrefix(common) { common.removeLast() }
     }
     if matches.count == 1 && calls.contains(first) { common += "(" }
-    state.text += common.dropFirst(word.count)
-    state.note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ") + (matches.count > 14 ? "  …" : "")
+    text += common.dropFirst(word.count)
+    note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ") + (matches.count > 14 ? "  …" : "")
   }
 
   /// The free-play Lesson pane: the intro, the signature of the call being typed, its reference,
   /// the last mistake.
-  func freePlayLines(_ state: FreePlayState, width: Int) -> (text: [StyledLine], pinned: [StyledLine]) {
-    var text = renderMarkdown(Self.freePlayLesson.steps[0].prose, width: width, theme: theme)
+  func lines(width: Int, theme: Theme, unicode: Bool) -> (text: [StyledLine], pinned: [StyledLine]) {
+    let state = self
+    var text = renderMarkdown(Self.lesson.steps[0].prose, width: width, theme: theme)
     var pinned: [StyledLine] = []
     if let (line, column, message) = state.error {
       pinned += [

@@ -6,12 +6,13 @@ import TerminalUI
 
 /// Everything a pane needs to draw itself: pure data, no I/O.
 struct PaneContext {
-  var player: Player
+  var run: LessonState
+  var ui: PlayerUI
   var theme: Theme
   var glyphs: BorderGlyphs
   var unicode: Bool
   var now: UInt64
-  var cLines: [[String]]
+  var cLines: [[String]] { ui.cLines }
 }
 
 extension PaneContext {
@@ -30,9 +31,9 @@ extension PaneContext {
   /// The step's text (scrolls), and what the learner must see now (kept in view at the bottom):
   /// the prediction question or its feedback, the why of an errno just produced, the hint.
   func lessonLines(width: Int) -> (text: [StyledLine], pinned: [StyledLine]) {
-    let step = player.step
+    let step = run.step
     var text = wrap(
-      [Span("Step \(player.stepIndex + 1) of \(player.lesson.steps.count): \(step.title)", theme.title)], width: width)
+      [Span("Step \(run.stepIndex + 1) of \(run.lesson.steps.count): \(step.title)", theme.title)], width: width)
     text.append([])
     text += renderMarkdown(step.prose, width: width, theme: theme)
     if let layers = step.layers {
@@ -46,8 +47,8 @@ extension PaneContext {
         [Span("Elsewhere: ", theme.bold)] + inlineSpans(elsewhere, theme: theme).map { Span($0.text, theme.dim) }, width: width)
     }
     var pinned: [StyledLine] = []
-    if let line = player.predictionStatement, let prediction = step.prediction {
-      if let feedback = player.feedback, feedback.statement == line {
+    if let line = run.predictionStatement, let prediction = step.prediction {
+      if let feedback = run.feedback, feedback.statement == line {
         let verdict: Span =
           feedback.right
           ? Span("\(unicode ? "✓" : "+") Right: the kernel said \(feedback.actual).", theme.success)
@@ -56,12 +57,12 @@ extension PaneContext {
         pinned += wrap(inlineSpans(prediction.explanation, theme: theme), width: width)
       } else {
         pinned += wrap([Span("Predict: ", theme.prediction)] + inlineSpans(prediction.question, theme: theme), width: width)
-        if player.guesses[line] == nil, player.prompt == nil {
+        if run.guesses[line] == nil, ui.prompt == nil {
           pinned += wrap([Span("Press Enter and type your answer before the line runs.", theme.dim)], width: width)
         }
       }
     }
-    if player.waitsForOutsidePeer, let command = player.outsideCommand {
+    if run.waitsForOutsidePeer, let command = run.outsideCommand {
       pinned += wrap(
         [
           Span("Your turn outside the lab: ", theme.prediction), Span("in another terminal, run ", theme.text),
@@ -76,7 +77,7 @@ extension PaneContext {
       }
     }
     if let hint = step.hint {
-      if player.showHint {
+      if ui.showHint {
         if !pinned.isEmpty { pinned.append([]) }
         pinned += wrap([Span("Hint: ", theme.bold)] + inlineSpans(hint, theme: theme), width: width)
       } else {
@@ -88,8 +89,8 @@ extension PaneContext {
 
   /// The errno names the current step's lines have produced so far.
   private func producedErrnos() -> [String] {
-    player.stepRanges[player.stepIndex].compactMap { index in
-      if case .done(let outcome)? = player.lineStates[index] { return outcome.record?.error?.name }
+    run.stepRanges[run.stepIndex].compactMap { index in
+      if case .done(let outcome)? = run.lineStates[index] { return outcome.record?.error?.name }
       return nil
     }
   }
@@ -101,14 +102,14 @@ extension PaneContext {
     var lines: [StyledLine] = []
     var currentRow = 0
     var previousActor: String?
-    let step = player.stepRanges[player.stepIndex]
-    for (index, statement) in player.statements.enumerated() {
+    let step = run.stepRanges[run.stepIndex]
+    for (index, statement) in run.statements.enumerated() {
       if statement.actorName != previousActor {
         lines.append([Span("// \(statement.actorName)", theme.actor)])
         previousActor = statement.actorName
       }
       let (marker, markerStyle, result) = mark(index)
-      let isNext = index == player.nextLine
+      let isNext = index == run.nextLine
       if isNext { currentRow = lines.count }
       let base = isNext ? theme.current : step.contains(index) ? theme.code : theme.dim
       let code = cLines[index]
@@ -121,12 +122,12 @@ extension PaneContext {
       }
     }
     // Everything has run (free play between lines): keep the newest line in view.
-    if player.nextLine >= player.statements.count { currentRow = max(0, lines.count - 1) }
+    if run.nextLine >= run.statements.count { currentRow = max(0, lines.count - 1) }
     return (lines, currentRow)
   }
 
   private func mark(_ index: Int) -> (String, Style, String?) {
-    switch player.lineStates[index] {
+    switch run.lineStates[index] {
     case .done(let outcome)?:
       guard let record = outcome.record else { return (unicode ? "✓ " : "+ ", theme.success, nil) }
       let result = record.resultText
@@ -142,7 +143,7 @@ extension PaneContext {
     case .skipped?:
       return ("- ", theme.dim, "skipped: a real peer played it")
     case nil:
-      return (index == player.nextLine ? (unicode ? "▶ " : "> ") : "  ", theme.text, nil)
+      return (index == run.nextLine ? (unicode ? "▶ " : "> ") : "  ", theme.text, nil)
     }
   }
 
@@ -160,11 +161,11 @@ extension PaneContext {
     } else {
       lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV/SEND", theme.bold)])
     }
-    if player.snapshot.omitted > 0 {
+    if run.snapshot.omitted > 0 {
       // Said at the top, where it stays in view however long the list is.
-      lines.append([Span("\(player.snapshot.omitted) more connections on the lab's ports are not listed", theme.blocked)])
+      lines.append([Span("\(run.snapshot.omitted) more connections on the lab's ports are not listed", theme.blocked)])
     }
-    for row in player.snapshot.sockets {
+    for row in run.snapshot.sockets {
       let s = row.snapshot
       let type = s.type == 1 ? "TCP" : s.type == 2 ? "UDP" : "?"
       let state = s.tcpState?.description ?? (s.type == 2 ? (s.peer == nil ? "unconnected" : "connected") : "-")
@@ -191,7 +192,7 @@ extension PaneContext {
         lines.append([Span("  \(local) \(unicode ? "→" : "->") \(peer)\(more)", theme.dim)])
       }
     }
-    for call in player.snapshot.blocked {
+    for call in run.snapshot.blocked {
       let blocked = Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)", theme.blocked)
       if wide {
         let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
@@ -201,7 +202,7 @@ extension PaneContext {
         if let function = call.kernelFunction { lines.append([Span("  asleep in \(function)", theme.blocked)]) }
       }
     }
-    for orphan in player.snapshot.lingering {
+    for orphan in run.snapshot.lingering {
       if wide {
         lines.append([
           Span(
@@ -217,8 +218,8 @@ extension PaneContext {
       }
     }
     let others: [(String, KernelSocket, String)] =
-      player.snapshot.queued.map { ("(queue)", $0, "waiting for accept()") }
-      + player.snapshot.outsidePeers.map { ("(other)", $0, "another program's socket") }
+      run.snapshot.queued.map { ("(queue)", $0, "waiting for accept()") }
+      + run.snapshot.outsidePeers.map { ("(other)", $0, "another program's socket") }
     for (tag, peer, meaning) in others {
       if wide {
         lines.append([
@@ -239,7 +240,7 @@ extension PaneContext {
   // MARK: - Address
 
   func addressLines(width: Int) -> [StyledLine] {
-    guard let (name, address) = player.currentAddress() else {
+    guard let (name, address) = run.address.map({ ($0.name, $0.address) }) else {
       return [[Span("No address yet.", theme.dim)]]
     }
     let structName = address.family == AF_INET_VALUE ? "struct sockaddr_in" : "struct sockaddr_in6"
@@ -268,7 +269,7 @@ extension PaneContext {
         theme.dim)
     ])
     for function in ["inet_aton", "inet_ntoa", "getsockname", "getpeername"] {
-      if let text = player.addressCalls[function] { lines.append([Span("  " + text, theme.text)]) }
+      if let text = run.addressCalls[function] { lines.append([Span("  " + text, theme.text)]) }
     }
     return lines
   }
@@ -276,7 +277,7 @@ extension PaneContext {
   // MARK: - Log
 
   func logLines() -> [StyledLine] {
-    var lines = player.log.map { line -> StyledLine in
+    var lines = run.log.map { line -> StyledLine in
       let style: Style
       switch line.kind {
       case .ok: style = theme.text

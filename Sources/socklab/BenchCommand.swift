@@ -59,24 +59,20 @@ struct BenchCommand: ParsableCommand {
     renderTimes.sort()
 
     var stepBytes: [Int] = []
-    guard let player = app.player else { return }
+    guard let runner = app.runner else { return }
     var presses = 0
-    while !player.isFinished && presses < 300 {
-      if player.waitsForOutsidePeer && !player.session.runningCalls.isEmpty {
+    while !runner.state.isFinished && presses < 300 {
+      let run = runner.state
+      if run.waitsForOutsidePeer && run.hasRunningCalls {
         app.handle(.character("s"))  // nobody outside: the lab plays the visitor
-      } else if let line = player.pendingStatement, player.statements[line].expectation == .prediction,
-        player.guesses[line] == nil
-      {
+      } else if let line = run.pendingStatement, run.statements[line].expectation == .prediction, run.guesses[line] == nil {
         app.handle(.character(" "))
-        for character in player.step.prediction?.answer ?? "?" { app.handle(.character(character)) }
+        for character in run.step.prediction?.answer ?? "?" { app.handle(.character(character)) }
         app.handle(.enter)
       } else {
         app.handle(.character(" "))
       }
-      if player.hasRunningCalls {
-        _ = poll(nil, 0, 200)
-        app.tick()
-      }
+      app.settle()
       frame = app.render(width: width, height: height)
       stepBytes.append(AnsiEncoder.encode(from: previous, to: frame).count)
       previous = frame
@@ -85,9 +81,9 @@ struct BenchCommand: ParsableCommand {
 
     // One kernel sample of lesson 1's sockets (TIME-WAIT rows included), alone and beside 4000
     // unrelated TCP sockets on the host: the cost must not grow with them.
-    let quietSample = medianSampleTime(player.session)
+    let quietSample = medianSampleTime(runner.session)
     let load = LoopbackLoad(pairs: 2000)
-    let loadedSample = medianSampleTime(player.session)
+    let loadedSample = medianSampleTime(runner.session)
     let loadSockets = load.socketCount
     load.close()
 
@@ -117,7 +113,7 @@ struct BenchCommand: ParsableCommand {
 
     let mean = stepBytes.isEmpty ? 0 : stepBytes.reduce(0, +) / stepBytes.count
     let median = stepBytes.sorted()[stepBytes.count / 2]
-    print("SocketLab benchmark, 120x40 canvas, lesson 1 (\(player.lesson.title))")
+    print("SocketLab benchmark, 120x40 canvas, lesson 1 (\(runner.state.lesson.title))")
     print(
       "  lessons read, parsed and checked:          \(formatDuration(nanoseconds: loaded)) (\(library.lessons.count) lessons)")
     print("  first frame (picker), from command start:  \(formatDuration(nanoseconds: firstFrame))")

@@ -1,0 +1,186 @@
+import LabEngine
+import LabScript
+import Lessons
+import SocketKit
+import TerminalUI
+
+/// Free play's logic: the prompt's keys, running a typed line, and the `:` commands.
+enum FreePlayUpdate {
+  static func open(_ state: inout AppState) -> [Effect] {
+    state.screen = .player
+    state.run = nil
+    state.player = PlayerUI()
+    state.player.focus = .log
+    state.freePlay = FreePlayState()
+    return [.openFreePlay]
+  }
+
+  static func key(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var prompt = state.freePlay else { return [] }
+    var effects: [Effect] = []
+    switch key {
+    case .enter:
+      effects = submit(&state, &prompt)
+    case .tab:
+      let run = state.run
+      prompt.complete(variables: (run?.variables ?? []) + Array(prompt.known), actors: ["server", "client"] + (run?.actorNames ?? []))
+    case .up:
+      guard !prompt.history.isEmpty else { return [] }
+      let index = max(0, (prompt.historyIndex ?? prompt.history.count) - 1)
+      prompt.historyIndex = index
+      prompt.text = prompt.history[index]
+    case .down:
+      guard let index = prompt.historyIndex else { return [] }
+      if index + 1 < prompt.history.count {
+        prompt.historyIndex = index + 1
+        prompt.text = prompt.history[index + 1]
+      } else {
+        prompt.historyIndex = nil
+        prompt.text = ""
+      }
+    case .backspace:
+      if !prompt.text.isEmpty { prompt.text.removeLast() }
+    case .function(1), .control("r"):
+      prompt.showReference.toggle()
+    case .escape:
+      if prompt.text.isEmpty && !prompt.showReference { return Update.leave(&state) }
+      prompt.text = ""
+      prompt.showReference = false
+    case .pageUp: state.player.scroll(state.player.focus, by: -10)
+    case .pageDown: state.player.scroll(state.player.focus, by: 10)
+    case .character(let c):
+      // A pasted megabyte would be redrawn on every frame; no line of the language is longer.
+      guard prompt.text.utf8.count < Parser.maximumLineLength else {
+        prompt.note = "A line may have \(Parser.maximumLineLength) bytes; split it, with variables for the parts."
+        break
+      }
+      prompt.text.append(c)
+      prompt.note = nil
+    default:
+      break
+    }
+    // A command may have left free play (:quit).
+    if state.freePlay != nil { state.freePlay = prompt }
+    return effects
+  }
+
+  private static func submit(_ state: inout AppState, _ prompt: inout FreePlayState) -> [Effect] {
+    let line = prompt.text.trimmingSpaces()
+    guard !line.isEmpty else { return [] }
+    prompt.history.append(line)
+    prompt.historyIndex = nil
+    prompt.text = ""
+    if line.hasPrefix(":") {
+      state.freePlay = prompt
+      let effects = [.appendHistory(line)] + command(&state, line)
+      if let updated = state.freePlay { prompt = updated }
+      return effects
+    }
+    do {
+      var known = prompt.known
+      guard var statement = try Parser.parseLine(line, line: prompt.lineNumber, known: &known) else { return [.appendHistory(line)] }
+      if statement.expectation == .prediction { statement.expectation = nil }  // nothing to predict against here
+      if let call = state.run?.blockedCall(of: statement.actorName) {
+        prompt.text = line
+        prompt.error = (
+          line, 0,
+          "\(statement.actorName) is still blocked in \(call). Type a line for another actor (client: ...), or :interrupt."
+        )
+        return [.appendHistory(line)]
+      }
+      prompt.known = known
+      prompt.lineNumber += 1
+      prompt.error = nil
+      state.player.cLines = CRenderer.render(Script(statements: (state.run?.statements ?? []) + [statement]))
+      return [.appendHistory(line), .runLine(statement)]
+    } catch {
+      prompt.text = line
+      prompt.error = (line, max(0, error.location.column - 1), error.hint.map { "\(error.message) — \($0)" } ?? error.message)
+      return [.appendHistory(line)]
+    }
+  }
+
+  private static func command(_ state: inout AppState, _ line: String) -> [Effect] {
+    let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+    let argument = parts.count > 1 ? parts[1].trimmingSpaces() : ""
+    let statements = state.run?.statements ?? []
+    switch parts[0] {
+    case ":save":
+      guard !argument.isEmpty else {
+        state.freePlay?.note = "Write :save FILE"
+        return []
+      }
+      let text = statements.map { "\($0.actorName): \($0.source)" }.joined(separator: "\n") + "\n"
+      return [
+        .writeFile(
+          text: text, path: argument,
+          done: "Saved \(statements.count) lines to \(argument). Replay them with socklab play \(argument).")
+      ]
+    case ":load":
+      guard !argument.isEmpty else {
+        state.freePlay?.note = "Write :load FILE"
+        return []
+      }
+      state.freePlay?.note = "Reading \(argument)…"
+      return [.readScript(path: argument)]
+    case ":export":
+      guard !argument.isEmpty else {
+        state.freePlay?.note = "Write :export FILE.c"
+        return []
+      }
+      // A bare name goes to the exports folder, where `x` writes too; a path is taken as given.
+      let path = argument.contains("/") ? argument : Files.join(state.exportsFolder, argument)
+      return [.exportC(statements, name: "a free-play session", path: path)]
+    case ":interrupt": return [.interrupt]
+    case ":quit", ":q": return Update.leave(&state)
+    case ":help":
+      state.showHelp = true
+      return []
+    default:
+      state.freePlay?.note = "Commands: :save FILE, :load FILE, :export FILE.c, :interrupt, :help, :quit"
+      return []
+    }
+  }
+
+  /// A script read for `:load`: checks every line, then runs them one after another.
+  static func loaded(_ state: inout AppState, name: String, text: String?) -> [Effect] {
+    guard var prompt = state.freePlay else { return [] }
+    defer { state.freePlay = prompt }
+    guard let text else {
+      prompt.note = "Could not read \(name)."
+      return []
+    }
+    var statements: [Statement] = []
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      let line = String(raw).trimmingSpaces()
+      if line.isEmpty || line.hasPrefix("#") { continue }
+      do {
+        guard var statement = try Parser.parseLine(line, line: prompt.lineNumber, known: &prompt.known) else { continue }
+        if statement.expectation == .prediction { statement.expectation = nil }
+        statements.append(statement)
+        prompt.lineNumber += 1
+      } catch {
+        prompt.error = (line, max(0, error.location.column - 1), error.hint.map { "\(error.message) — \($0)" } ?? error.message)
+        prompt.note = "Stopped at a line of \(name) that did not parse; nothing was run."
+        return []
+      }
+    }
+    guard !statements.isEmpty else {
+      prompt.note = "\(name) has no lines to run."
+      return []
+    }
+    prompt.note = "Running \(statements.count) lines from \(name)…"
+    state.player.cLines = CRenderer.render(Script(statements: (state.run?.statements ?? []) + statements))
+    return [.runScript(statements, name: name)]
+  }
+
+  /// A line that failed: say why, from the reference.
+  static func noteFailure(_ state: inout AppState, before: LessonState?, after run: LessonState) {
+    let last = run.statements.count - 1
+    guard last >= 0, before?.lineStates[last] != run.lineStates[last], case .done(let outcome)? = run.lineStates[last],
+      let record = outcome.record, let error = record.error
+    else { return }
+    let why = CallReference.entry(for: record.function)?.errors.first { $0.name == error.name }?.why
+    state.freePlay?.note = "\(record.function)() failed with \(error.name) (\(error.message))" + (why.map { ": \($0)" } ?? ".")
+  }
+}

@@ -1,0 +1,227 @@
+import LabEngine
+import LabScript
+import Lessons
+import SocketKit
+import TerminalUI
+
+/// The lab's logic: a message and the state in, the new state and the effects out. No I/O here;
+/// `time` (seconds since 1970) is the wall clock, passed in as data for what progress records.
+public enum Update {
+  public static func apply(_ state: inout AppState, _ message: Message, time: Double) -> [Effect] {
+    switch message {
+    case .key(let key): return keyPressed(&state, key, time: time)
+    case .engine(let run): return engineMoved(&state, run, time: time)
+    case .moved(let move): return moved(&state, move, time: time)
+    case .said(let text):
+      if state.freePlay != nil { state.freePlay?.note = text } else { state.player.message = text }
+      return []
+    case .saved(let progress, let problem):
+      if let progress { state.progress = progress.merging(state.progress) }
+      state.saveProblem = problem
+      return []
+    case .loaded(let name, let text): return FreePlayUpdate.loaded(&state, name: name, text: text)
+    case .history(let lines):
+      state.freePlay?.history.insert(contentsOf: lines, at: 0)
+      return []
+    }
+  }
+
+  // MARK: - Keys
+
+  static func keyPressed(_ state: inout AppState, _ key: Key, time: Double) -> [Effect] {
+    if key == .control("c") { return quit(&state) }
+    if state.showHelp {
+      if [.escape, .character("?"), .character("q"), .enter].contains(key) { state.showHelp = false }
+      return []
+    }
+    if state.showLayers {
+      if [.escape, .character("L"), .character("q"), .enter].contains(key) { state.showLayers = false }
+      return []
+    }
+    switch state.screen {
+    case .picker: return pickerKey(&state, key, time: time)
+    case .player:
+      if state.freePlay != nil { return FreePlayUpdate.key(&state, key) }
+      if state.player.prompt != nil { return promptKey(&state, key) }
+      return playerKey(&state, key)
+    }
+  }
+
+  static func quit(_ state: inout AppState) -> [Effect] {
+    state.wantsToQuit = true
+    return [.quit]
+  }
+
+  static func pickerKey(_ state: inout AppState, _ key: Key, time: Double) -> [Effect] {
+    let count = state.library.lessons.count
+    switch key {
+    case .up, .character("k"): state.selection = max(0, state.selection - 1)
+    case .down, .character("j"): state.selection = min(count, state.selection + 1)
+    case .home: state.selection = 0
+    case .end: state.selection = count
+    case .enter, .character(" "), .right: return open(&state, state.selection, time: time)
+    case .character("?"): state.showHelp = true
+    case .character("q"): return quit(&state)
+    default: break
+    }
+    return []
+  }
+
+  /// Opens lesson `index` (or free play, just past the last lesson).
+  static func open(_ state: inout AppState, _ index: Int, time: Double) -> [Effect] {
+    if index == state.library.lessons.count { return FreePlayUpdate.open(&state) }
+    guard state.library.lessons.indices.contains(index) else { return [] }
+    let lesson = state.library.lessons[index]
+    state.selection = index
+    state.screen = .player
+    state.player = PlayerUI()
+    state.player.cLines = CRenderer.render(lesson.script)
+    state.freePlay = nil
+    state.run = nil
+    return [.openLesson(index), reached(&state, step: 0, of: lesson, time: time)]
+  }
+
+  static func leave(_ state: inout AppState) -> [Effect] {
+    state.screen = .picker
+    state.run = nil
+    state.freePlay = nil
+    state.player = PlayerUI()
+    return [.closeLesson]
+  }
+
+  static func playerKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard let run = state.run else { return key == .character("q") ? leave(&state) : [] }
+    var ui = state.player
+    defer { state.player = ui }
+    switch key {
+    case .character(" "), .enter, .right, .character("l"):
+      ui.message = nil
+      return [.advance]
+    case .left: return [.back]
+    case .character("p"):
+      if let line = run.pendingStatement, run.statements[line].expectation == .prediction {
+        ui.prompt = PredictionPrompt(statement: line)
+      } else {
+        ui.message = "There is no prediction to make before the next line."
+      }
+    case .character("h"): ui.showHint.toggle()
+    case .character("s"): return [.standIn]
+    case .character("a"): return [.acceptAgain]
+    case .character("x"):
+      let path = Files.join(state.exportsFolder, "\(run.lesson.id)-so-far.c")
+      return [.exportC(Array(run.statements.prefix(run.nextLine)), name: run.lesson.title, path: path)]
+    case .character("L"): state.showLayers = true
+    case .tab: ui.focus = next(after: ui.focus, by: 1)
+    case .backTab: ui.focus = next(after: ui.focus, by: -1)
+    case .character("z"): ui.zoomed = ui.zoomed == nil ? ui.focus : nil
+    case .escape: ui.zoomed = nil
+    case .up, .character("k"): ui.scroll(ui.focus, by: -1)
+    case .down, .character("j"): ui.scroll(ui.focus, by: 1)
+    case .pageUp: ui.scroll(ui.focus, by: -10)
+    case .pageDown: ui.scroll(ui.focus, by: 10)
+    case .home: ui.scroll[ui.focus] = 0
+    case .character("r"):
+      ui.predictionsKept = 0
+      return [.restart]
+    case .character("i"): return [.interrupt]
+    case .character("?"): state.showHelp = true
+    case .character("q"):
+      ui = PlayerUI()
+      return leave(&state)
+    default: break
+    }
+    return []
+  }
+
+  static func promptKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var prompt = state.player.prompt else { return [] }
+    switch key {
+    case .enter:
+      let guess = prompt.text.trimmingSpaces()
+      guard !guess.isEmpty else {
+        state.player.message = "Type your prediction first (Esc to cancel)."
+        return []
+      }
+      state.player.prompt = nil
+      state.player.message = nil
+      return [.predict(guess)]
+    case .escape:
+      state.player.prompt = nil
+      state.player.message = "Prediction cancelled."
+      return []
+    case .backspace: if !prompt.text.isEmpty { prompt.text.removeLast() }
+    case .character(" ") where prompt.text.isEmpty:
+      break  // a Space meant to run the line; the answer starts with its first real character
+    case .character(let c): if prompt.text.count < 60 { prompt.text.append(c) }
+    default: break
+    }
+    state.player.prompt = prompt
+    return []
+  }
+
+  private static func next(after pane: Pane, by step: Int) -> Pane {
+    let all = Pane.allCases
+    let index = all.firstIndex(of: pane) ?? 0
+    return all[(index + step + all.count) % all.count]
+  }
+
+  // MARK: - The engine
+
+  static func engineMoved(_ state: inout AppState, _ run: LessonState, time: Double) -> [Effect] {
+    guard state.screen == .player else { return [] }
+    let before = state.run
+    state.run = run
+    var effects: [Effect] = []
+    if let notice = run.notice, notice.serial != state.player.noticeShown {
+      state.player.noticeShown = notice.serial
+      state.player.message = notice.text
+      if state.freePlay != nil { state.freePlay?.note = notice.text }
+    }
+    if state.freePlay != nil {
+      FreePlayUpdate.noteFailure(&state, before: before, after: run)
+      return []
+    }
+    // Predictions judged since the last look are kept in progress.
+    if run.predictions.count < state.player.predictionsKept { state.player.predictionsKept = 0 }
+    if run.predictions.count > state.player.predictionsKept {
+      for var record in run.predictions[state.player.predictionsKept...] {
+        record.at = time
+        state.progress.predicted(record, in: run.lesson.id, now: time)
+      }
+      state.player.predictionsKept = run.predictions.count
+      effects.append(.saveProgress(state.progress))
+    }
+    return effects
+  }
+
+  static func moved(_ state: inout AppState, _ move: LessonRunner.Move, time: Double) -> [Effect] {
+    guard let run = state.run else { return [] }
+    switch move {
+    case .ran: break
+    case .needsPrediction(let line):
+      state.player.prompt = PredictionPrompt(statement: line)
+      state.player.message = "Predict first: type what this line will return, then Enter."
+    case .actorBlocked(let actor, let call):
+      state.player.message =
+        "\(actor) is still blocked in \(call): it cannot run its next line until that returns. Press i to interrupt it."
+    case .waitingForOutside(let command):
+      state.player.message =
+        "Waiting for a program outside the lab: run `\(command)` in another terminal, or press s to let the lab play it."
+    case .movedTo(let step):
+      state.player.showHint = false
+      state.player.scroll[.lesson] = 0
+      return [reached(&state, step: step, of: run.lesson, time: time)]
+    case .lastStep:
+      state.player.message = "That was the last step. Press q to go back to the lessons, or r to play it again."
+      return [reached(&state, step: run.stepIndex, of: run.lesson, time: time)]
+    case .busy:
+      state.player.message = "A replay is still running; the lab takes keys again when it is done."
+    }
+    return []
+  }
+
+  static func reached(_ state: inout AppState, step: Int, of lesson: Lesson, time: Double) -> Effect {
+    state.progress.reached(step: step, of: lesson.id, stepCount: lesson.steps.count, now: time)
+    return .saveProgress(state.progress)
+  }
+}
