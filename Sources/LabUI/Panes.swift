@@ -150,92 +150,98 @@ extension PaneContext {
   // MARK: - Sockets
 
   func socketLines(width: Int) -> [StyledLine] {
-    var lines: [StyledLine] = []
     let wide = width >= 90
-    if wide {
-      lines.append([
-        Span(
-          fit("ACTOR", 8) + fit("FD", 4) + fit("TYPE", 5) + fit("LOCAL", 22) + fit("PEER", 22) + fit("STATE", 12)
-            + fit("RECV-Q", 7) + fit("SEND-Q", 7) + "OPTIONS", theme.bold)
-      ])
-    } else {
-      lines.append([Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV/SEND", theme.bold)])
-    }
+    var lines: [StyledLine] = [socketHeader(wide: wide)]
     if run.snapshot.omitted > 0 {
       // Said at the top, where it stays in view however long the list is.
       lines.append([Span("\(run.snapshot.omitted) more connections on the lab's ports are not listed", theme.blocked)])
     }
-    for row in run.snapshot.sockets {
-      let s = row.snapshot
-      let type = s.type == 1 ? "TCP" : s.type == 2 ? "UDP" : "?"
-      let state = s.tcpState?.description ?? (s.type == 2 ? (s.peer == nil ? "unconnected" : "connected") : "-")
-      let local = s.local?.endpoint ?? "-"
-      let peer = s.peer?.endpoint ?? "-"
-      var options = s.options
-      if s.nonBlocking { options.insert("O_NONBLOCK", at: 0) }
-      let queues = fit(s.receiveQueue.map(String.init) ?? "-", 7) + fit(s.sendQueue.map(String.init) ?? "-", 7)
-      let stateStyle = s.tcpState == .listen || s.tcpState == .established ? theme.success : theme.text
-      if wide {
-        lines.append([
-          Span(fit(row.actor, 8), theme.actor),
-          Span(fit(String(s.fd), 4) + fit(type, 5) + fit(local, 22) + fit(peer, 22), theme.text),
-          Span(fit(state, 12), stateStyle), Span(queues + options.joined(separator: " "), theme.text),
-        ])
-      } else {
-        let narrowQueues = "\(s.receiveQueue.map(String.init) ?? "-")/\(s.sendQueue.map(String.init) ?? "-")"
-        lines.append([
-          Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text),
-          Span(fit(state, 12), stateStyle),
-          Span(narrowQueues, theme.text),
-        ])
-        let more = options.isEmpty ? "" : "  " + options.joined(separator: " ")
-        lines.append([Span("  \(local) \(unicode ? "→" : "->") \(peer)\(more)", theme.dim)])
-      }
-    }
-    for call in run.snapshot.blocked {
-      let blocked = Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)", theme.blocked)
-      if wide {
-        let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
-        lines.append([Span(fit(call.actor, 8), theme.actor), blocked, Span(sleeping, theme.blocked)])
-      } else {
-        lines.append([Span(fit(call.actor, 7), theme.actor), blocked])
-        if let function = call.kernelFunction { lines.append([Span("  asleep in \(function)", theme.blocked)]) }
-      }
-    }
-    for orphan in run.snapshot.lingering {
-      if wide {
-        lines.append([
-          Span(
-            fit("(closed)", 8) + fit("-", 4) + fit("TCP", 5) + fit(orphan.local.endpoint, 22) + fit(orphan.peer.endpoint, 22),
-            theme.dim),
-          Span(fit(orphan.state.description, 12), theme.blocked), Span("no descriptor: the kernel keeps it", theme.dim),
-        ])
-      } else {
-        lines.append([
-          Span(fit("(closed)", 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(orphan.state.description, theme.blocked),
-        ])
-        lines.append([Span("  \(orphan.local.endpoint) \(unicode ? "→" : "->") \(orphan.peer.endpoint)", theme.dim)])
-      }
-    }
-    let others: [(String, KernelSocket, String)] =
-      run.snapshot.queued.map { ("(queue)", $0, "waiting for accept()") }
-      + run.snapshot.outsidePeers.map { ("(other)", $0, "another program's socket") }
-    for (tag, peer, meaning) in others {
-      if wide {
-        lines.append([
-          Span(fit(tag, 8) + fit("-", 4) + fit("TCP", 5) + fit(peer.local.endpoint, 22) + fit(peer.peer.endpoint, 22), theme.dim),
-          Span(fit(peer.state.description, 12), theme.prediction), Span(meaning, theme.dim),
-        ])
-      } else {
-        lines.append([
-          Span(fit(tag, 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(fit(peer.state.description, 12), theme.prediction),
-        ])
-        lines.append([Span("  \(peer.local.endpoint) \(unicode ? "→" : "->") \(peer.peer.endpoint)", theme.dim)])
-      }
+    for row in run.snapshot.sockets { lines += descriptorLines(row, wide: wide) }
+    for call in run.snapshot.blocked { lines += blockedLines(call, wide: wide) }
+    let kernelOnly: [(String, KernelSocket, String, Style)] =
+      run.snapshot.lingering.map { ("(closed)", $0, "no descriptor: the kernel keeps it", theme.blocked) }
+      + run.snapshot.queued.map { ("(queue)", $0, "waiting for accept()", theme.prediction) }
+      + run.snapshot.outsidePeers.map { ("(other)", $0, "another program's socket", theme.prediction) }
+    for (tag, socket, meaning, style) in kernelOnly {
+      lines += kernelOnlyLines(tag: tag, socket, meaning: meaning, stateStyle: style, wide: wide)
     }
     if lines.count == 1 { lines.append([Span("No sockets yet. socket() makes one.", theme.dim)]) }
     return lines
   }
+
+  private func socketHeader(wide: Bool) -> StyledLine {
+    guard wide else {
+      return [Span(fit("ACTOR", 7) + fit("FD", 3) + fit("TYPE", 5) + fit("STATE", 12) + "RECV/SEND", theme.bold)]
+    }
+    return [
+      Span(
+        fit("ACTOR", 8) + fit("FD", 4) + fit("TYPE", 5) + fit("LOCAL", 22) + fit("PEER", 22) + fit("STATE", 12)
+          + fit("RECV-Q", 7) + fit("SEND-Q", 7) + "OPTIONS", theme.bold)
+    ]
+  }
+
+  /// An open descriptor of the lab's: one line when wide, two when narrow.
+  private func descriptorLines(_ row: SocketRow, wide: Bool) -> [StyledLine] {
+    let s = row.snapshot
+    let type = s.type == 1 ? "TCP" : s.type == 2 ? "UDP" : "?"
+    let state = s.tcpState?.description ?? (s.type == 2 ? (s.peer == nil ? "unconnected" : "connected") : "-")
+    let local = s.local?.endpoint ?? "-"
+    let peer = s.peer?.endpoint ?? "-"
+    var options = s.options
+    if s.nonBlocking { options.insert("O_NONBLOCK", at: 0) }
+    let stateStyle = s.tcpState == .listen || s.tcpState == .established ? theme.success : theme.text
+    if wide {
+      let queues = fit(s.receiveQueue.map(String.init) ?? "-", 7) + fit(s.sendQueue.map(String.init) ?? "-", 7)
+      return [
+        [
+          Span(fit(row.actor, 8), theme.actor),
+          Span(fit(String(s.fd), 4) + fit(type, 5) + fit(local, 22) + fit(peer, 22), theme.text),
+          Span(fit(state, 12), stateStyle), Span(queues + options.joined(separator: " "), theme.text),
+        ]
+      ]
+    }
+    let queues = "\(s.receiveQueue.map(String.init) ?? "-")/\(s.sendQueue.map(String.init) ?? "-")"
+    let more = options.isEmpty ? "" : "  " + options.joined(separator: " ")
+    return [
+      [
+        Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text),
+        Span(fit(state, 12), stateStyle), Span(queues, theme.text),
+      ],
+      [Span("  \(local) \(arrow) \(peer)\(more)", theme.dim)],
+    ]
+  }
+
+  private func blockedLines(_ call: BlockedCall, wide: Bool) -> [StyledLine] {
+    let blocked = Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)", theme.blocked)
+    if wide {
+      let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
+      return [[Span(fit(call.actor, 8), theme.actor), blocked, Span(sleeping, theme.blocked)]]
+    }
+    var lines: [StyledLine] = [[Span(fit(call.actor, 7), theme.actor), blocked]]
+    if let function = call.kernelFunction { lines.append([Span("  asleep in \(function)", theme.blocked)]) }
+    return lines
+  }
+
+  /// A connection the kernel keeps with no descriptor of the lab's: closed but lingering, queued
+  /// for accept(), or another program's.
+  private func kernelOnlyLines(tag: String, _ socket: KernelSocket, meaning: String, stateStyle: Style, wide: Bool)
+    -> [StyledLine]
+  {
+    if wide {
+      return [
+        [
+          Span(fit(tag, 8) + fit("-", 4) + fit("TCP", 5) + fit(socket.local.endpoint, 22) + fit(socket.peer.endpoint, 22), theme.dim),
+          Span(fit(socket.state.description, 12), stateStyle), Span(meaning, theme.dim),
+        ]
+      ]
+    }
+    return [
+      [Span(fit(tag, 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(fit(socket.state.description, 12), stateStyle)],
+      [Span("  \(socket.local.endpoint) \(arrow) \(socket.peer.endpoint)", theme.dim)],
+    ]
+  }
+
+  private var arrow: String { unicode ? "→" : "->" }
 
   // MARK: - Address
 

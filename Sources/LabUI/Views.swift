@@ -55,7 +55,43 @@ extension AppState {
       &canvas, Rect(x: 0, y: 0, width: bounds.width, height: 1),
       left: "SocketLab: learn Berkeley sockets, one real call at a time", style: theme.header)
     let body = Rect(x: 0, y: 1, width: bounds.width, height: bounds.height - 2)
-    // Lessons under their groups' headings, when the lessons name groups.
+    let (rows, headings) = pickerRows()
+    let listHeight = min(rows.count + 2, body.height - 8)
+    let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
+    var inside = canvas.box(listRect, title: "Lessons", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
+    if let notice {
+      canvas.write(notice, x: inside.x, y: inside.y, style: theme.failure, clip: inside)
+      inside = Rect(x: inside.x, y: inside.y + 1, width: inside.width, height: inside.height - 1)
+    }
+    let selectedRow = rows.firstIndex { $0 == selection } ?? 0
+    let first = max(0, selectedRow - inside.height + 1)
+    for (offset, rowIndex) in (first..<rows.count).prefix(inside.height).enumerated() {
+      let line = Rect(x: inside.x, y: inside.y + offset, width: inside.width, height: 1)
+      if let index = rows[rowIndex] {
+        drawPickerRow(&canvas, index, in: line)
+      } else {
+        canvas.write(headings[rowIndex] ?? "", x: line.x + 1, y: line.y, style: theme.title, clip: line)
+      }
+    }
+    if library.lessons.isEmpty {
+      canvas.write("No lessons found (\(library.folder)).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)
+    }
+    if selection == library.lessons.count {
+      let details = canvas.box(detailRect, title: "Free play", glyphs: glyphs, style: theme.border, titleStyle: theme.title)
+      canvas.write(renderMarkdown(FreePlayState.lesson.steps[0].prose, width: details.width, theme: theme), in: details)
+    } else if library.lessons.indices.contains(selection) {
+      let lesson = library.lessons[selection]
+      let details = canvas.box(detailRect, title: lesson.title, glyphs: glyphs, style: theme.border, titleStyle: theme.title)
+      canvas.write(lessonDetails(lesson, width: details.width), in: details)
+    }
+    drawBar(
+      &canvas, Rect(x: 0, y: bounds.height - 1, width: bounds.width, height: 1),
+      left: "\(unicode ? "↑↓" : "up/down") choose   Enter open   ? help   q quit", right: "theme: \(theme.name)",
+      style: theme.footer)
+  }
+
+  /// The picker's rows: lesson indices under their groups' headings (nil rows), then free play.
+  private func pickerRows() -> (rows: [Int?], headings: [Int: String]) {
     var rows: [Int?] = []
     var headings: [Int: String] = [:]
     var previousGroup: String?
@@ -72,78 +108,54 @@ extension AppState {
       rows.append(nil)
     }
     rows.append(library.lessons.count)  // free play
-    let listHeight = min(rows.count + 2, body.height - 8)
-    let (listRect, detailRect) = body.splitTop(max(4, listHeight + (notice == nil ? 0 : 1)))
-    var inside = canvas.box(listRect, title: "Lessons", glyphs: glyphs, style: theme.focusedBorder, titleStyle: theme.title)
-    if let notice {
-      canvas.write(notice, x: inside.x, y: inside.y, style: theme.failure, clip: inside)
-      inside = Rect(x: inside.x, y: inside.y + 1, width: inside.width, height: inside.height - 1)
-    }
-    let selectedRow = rows.firstIndex { $0 == selection } ?? 0
-    let first = max(0, selectedRow - inside.height + 1)
-    for (offset, rowIndex) in (first..<rows.count).prefix(inside.height).enumerated() {
-      let y = inside.y + offset
-      guard let index = rows[rowIndex] else {
-        canvas.write(headings[rowIndex] ?? "", x: inside.x + 1, y: y, style: theme.title, clip: inside)
-        continue
-      }
-      guard index < library.lessons.count else {
-        let style = index == selection ? theme.selection : theme.text
-        if index == selection { canvas.fill(Rect(x: inside.x, y: y, width: inside.width, height: 1), style: style) }
-        canvas.write("   Free play: any call, typed at a prompt", x: inside.x, y: y, style: style, clip: inside)
-        continue
-      }
-      let lesson = library.lessons[index]
-      let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
-      let titleWidth = max(10, inside.width - 40)
-      let text =
-        "   " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
-        + fit("\(lesson.minutes) min", 8)
-        + status
-      let style = index == selection ? theme.selection : (status == "done" ? theme.success : theme.text)
-      if index == selection { canvas.fill(Rect(x: inside.x, y: y, width: inside.width, height: 1), style: style) }
-      canvas.write(text, x: inside.x, y: y, style: style, clip: inside)
-    }
-    if library.lessons.isEmpty {
-      canvas.write("No lessons found (\(library.folder)).", x: inside.x, y: inside.y, style: theme.failure, clip: inside)
-    }
-    if selection == library.lessons.count {
-      let details = canvas.box(detailRect, title: "Free play", glyphs: glyphs, style: theme.border, titleStyle: theme.title)
-      canvas.write(renderMarkdown(FreePlayState.lesson.steps[0].prose, width: details.width, theme: theme), in: details)
-    } else if library.lessons.indices.contains(selection) {
-      let lesson = library.lessons[selection]
-      let details = canvas.box(detailRect, title: lesson.title, glyphs: glyphs, style: theme.border, titleStyle: theme.title)
-      var lines: [StyledLine] = wrap(inlineSpans(lesson.summary, theme: theme), width: details.width)
-      lines.append([])
-      let titles = lesson.prerequisites.map { id in library.lessons.first { $0.id == id }?.title ?? id }
-      lines.append([
-        Span("Before this: ", theme.bold), Span(titles.isEmpty ? "nothing" : titles.joined(separator: ", "), theme.text),
-      ])
-      lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
-      lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
-      if lesson.origin != LessonLibrary.builtIn {
-        let replaced = lesson.replaces.map { $0 == LessonLibrary.builtIn ? ", in place of the built-in lesson" : ", in place of \($0)" }
-        lines += wrap([Span("From: ", theme.bold), Span(lesson.file + (replaced ?? ""), theme.text)], width: details.width)
-      }
-      let predictions = progress.lessons[lesson.id]?.predictions ?? []
-      if !predictions.isEmpty {
-        lines.append([
-          Span("Predictions: ", theme.bold),
-          Span("\(predictions.filter(\.right).count) of \(predictions.count) right", theme.text),
-        ])
-      }
-      if !lesson.introduction.isEmpty {
-        lines.append([])
-        lines += renderMarkdown(lesson.introduction, width: details.width, theme: theme).filter { line in
-          !(line.first?.style == theme.title && line.count == 1 && line[0].text == lesson.title)
-        }
-      }
-      canvas.write(lines, in: details)
-    }
-    drawBar(
-      &canvas, Rect(x: 0, y: bounds.height - 1, width: bounds.width, height: 1),
-      left: "\(unicode ? "↑↓" : "up/down") choose   Enter open   ? help   q quit", right: "theme: \(theme.name)",
-      style: theme.footer)
+    return (rows, headings)
   }
 
+  private func drawPickerRow(_ canvas: inout Canvas, _ index: Int, in line: Rect) {
+    let selected = index == selection
+    guard index < library.lessons.count else {
+      let style = selected ? theme.selection : theme.text
+      if selected { canvas.fill(line, style: style) }
+      canvas.write("   Free play: any call, typed at a prompt", x: line.x, y: line.y, style: style, clip: line)
+      return
+    }
+    let lesson = library.lessons[index]
+    let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
+    let titleWidth = max(10, line.width - 40)
+    let text =
+      "   " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
+      + fit("\(lesson.minutes) min", 8) + status
+    let style = selected ? theme.selection : (status == "done" ? theme.success : theme.text)
+    if selected { canvas.fill(line, style: style) }
+    canvas.write(text, x: line.x, y: line.y, style: style, clip: line)
+  }
+
+  /// The details under the list: summary, prerequisites, actors, steps, origin, predictions.
+  private func lessonDetails(_ lesson: Lesson, width: Int) -> [StyledLine] {
+    var lines: [StyledLine] = wrap(inlineSpans(lesson.summary, theme: theme), width: width)
+    lines.append([])
+    let titles = lesson.prerequisites.map { id in library.lessons.first { $0.id == id }?.title ?? id }
+    lines.append([
+      Span("Before this: ", theme.bold), Span(titles.isEmpty ? "nothing" : titles.joined(separator: ", "), theme.text),
+    ])
+    lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
+    lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
+    if lesson.origin != LessonLibrary.builtIn {
+      let replaced = lesson.replaces.map { $0 == LessonLibrary.builtIn ? ", in place of the built-in lesson" : ", in place of \($0)" }
+      lines += wrap([Span("From: ", theme.bold), Span(lesson.file + (replaced ?? ""), theme.text)], width: width)
+    }
+    let predictions = progress.lessons[lesson.id]?.predictions ?? []
+    if !predictions.isEmpty {
+      lines.append([
+        Span("Predictions: ", theme.bold), Span("\(predictions.filter(\.right).count) of \(predictions.count) right", theme.text),
+      ])
+    }
+    if !lesson.introduction.isEmpty {
+      lines.append([])
+      lines += renderMarkdown(lesson.introduction, width: width, theme: theme).filter { line in
+        !(line.first?.style == theme.title && line.count == 1 && line[0].text == lesson.title)
+      }
+    }
+    return lines
+  }
 }
