@@ -24,7 +24,7 @@ public struct PredictionPrompt: Sendable, Equatable {
 public struct AppState: Sendable {
   public enum Screen: Sendable, Equatable { case picker, player }
 
-  public let library: LessonLibrary
+  public var library: LessonLibrary
   public var theme: Theme
   public let unicode: Bool
   public var screen: Screen = .picker
@@ -91,6 +91,8 @@ public enum Message: Sendable {
   case said(String)
   /// The background writer saved progress (merged with other labs'), or could not.
   case saved(LearnerProgress?, problem: String?)
+  /// The lessons read whole (the first frame had their outlines), and what to tell about them.
+  case lessons(LessonLibrary, notice: String?)
   /// Free play's history as read from disk.
   case history([String])
   /// A script read for free play's `:load`: its text, or nil if it could not be read.

@@ -81,13 +81,38 @@ public final class LabApp {
 
   /// A key: the engine's news first, so that the key acts on the newest state.
   public func handle(_ key: Key) {
+    awaitLessons()
     followEngine()
     send(.key(key))
   }
 
   /// Opens lesson `index` in the player.
   public func open(_ index: Int) {
+    awaitLessons()
     run(Update.open(&state, index, time: clock()))
+  }
+
+  /// Reads the whole lessons on the worker, in place of the outlines the first frame showed.
+  public func loadLessons(_ read: @escaping @Sendable () -> LessonLibrary?) {
+    lessonsPending = true
+    let (inbox, wake) = (self.inbox, self.wake)
+    worker.async {
+      if let library = read() {
+        let (playable, notice) = library.playable()
+        inbox.post(.lessons(playable, notice: notice))
+      }
+      wake()
+    }
+  }
+
+  private var lessonsPending = false
+
+  /// The first key can come before the whole lessons are read (they take milliseconds): wait.
+  private func awaitLessons() {
+    guard lessonsPending else { return }
+    worker.sync {}
+    lessonsPending = false
+    tick()
   }
 
   /// Opens free play: an empty session and a prompt. `script` lines, if given, are run first.

@@ -20,6 +20,13 @@ public enum Update {
       state.saveProblem = problem
       return []
     case .loaded(let name, let text): return FreePlayUpdate.loaded(&state, name: name, text: text)
+    case .lessons(let library, let notice):
+      let selected = state.library.lessons.indices.contains(state.selection) ? state.library.lessons[state.selection].id : nil
+      state.library = library
+      if let notice, state.notice == nil { state.notice = notice }
+      state.selection =
+        selected.flatMap { id in library.lessons.firstIndex { $0.id == id } } ?? min(state.selection, library.lessons.count)
+      return []
     case .history(let lines):
       state.freePlay?.history.insert(contentsOf: lines, at: 0)
       return []

@@ -24,11 +24,14 @@ public struct Lesson: Sendable, Equatable {
   /// Prose before the first step, shown when the lesson opens.
   public var introduction: String
   public var steps: [Step]
+  /// Read only as far as the picker needs: the steps have titles but no lines yet.
+  public var isOutline = false
 
   public init(
     id: String, title: String, summary: String, level: Level, actors: [String], prerequisites: [String], group: String? = nil,
-    minutes: Int, number: Int, file: String, introduction: String, steps: [Step]
+    minutes: Int, number: Int, file: String, introduction: String, steps: [Step], isOutline: Bool = false
   ) {
+    self.isOutline = isOutline
     self.id = id
     self.title = title
     self.summary = summary

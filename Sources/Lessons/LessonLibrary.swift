@@ -48,13 +48,14 @@ public struct LessonLibrary: Sendable {
   /// The curriculum: the lessons the binary carries (`shipped`, by file name), then those of each
   /// folder in turn. A folder's lesson with the id of an earlier one replaces it, and a notice says
   /// so; any other lesson is added. Prerequisites may name a lesson from any source.
-  public static func curriculum(shipped: [(name: String, text: String)], folders: [String]) throws(LessonFileError)
-    -> LessonLibrary
+  /// An `outline` reads each lesson only as far as the picker needs (see `LessonParser.parse`).
+  public static func curriculum(shipped: [(name: String, text: String)], folders: [String], outline: Bool = false)
+    throws(LessonFileError) -> LessonLibrary
   {
-    var library = parse(shipped.map { ("Lessons/" + $0.name, $0.text) }, folder: builtIn, origin: builtIn)
+    var library = parse(shipped.map { ("Lessons/" + $0.name, $0.text) }, folder: builtIn, origin: builtIn, outline: outline)
     for folder in folders {
       let (texts, unreadable) = readAll(try lessonFiles(in: folder))
-      let added = parse(texts, folder: folder, origin: folder)
+      let added = parse(texts, folder: folder, origin: folder, outline: outline)
       library.problems += unreadable + added.problems
       for lesson in added.lessons {
         if let index = library.lessons.firstIndex(where: { $0.id == lesson.id }) {
@@ -104,10 +105,12 @@ public struct LessonLibrary: Sendable {
 
   /// Parses lesson texts (on every core: the picker waits for all of them) and checks them
   /// against each other, but not their prerequisites.
-  private static func parse(_ files: [(path: String, text: String)], folder: String, origin: String) -> LessonLibrary {
+  private static func parse(_ files: [(path: String, text: String)], folder: String, origin: String, outline: Bool = false)
+    -> LessonLibrary
+  {
     let parsed = Mutex([(Lesson?, LessonParser.FrontMatterLines, [ScriptError])?](repeating: nil, count: files.count))
     DispatchQueue.concurrentPerform(iterations: files.count) { index in
-      let result = LessonParser.parse(files[index].text, file: files[index].path)
+      let result = LessonParser.parse(files[index].text, file: files[index].path, outline: outline)
       parsed.withLock { $0[index] = result }
     }
     var library = LessonLibrary(folder: folder, lessons: [])
@@ -177,6 +180,22 @@ public struct LessonLibrary: Sendable {
   }
 
   /// The lesson with this id, or whose file name is `name`.
+  /// Whether the lessons were read only as outlines (for the picker's first frame).
+  public var isOutline: Bool { lessons.contains { $0.isOutline } }
+
+  /// The library without the lessons whose files have problems (a teacher's broken lesson is
+  /// left out, not the whole lab), and what to tell the learner about it.
+  public func playable() -> (LessonLibrary, notice: String?) {
+    let broken = Set(problems.compactMap(\.file))
+    var library = self
+    library.lessons.removeAll { broken.contains($0.file) }
+    let notice =
+      broken.isEmpty
+      ? notices.first
+      : "\(broken.count) lesson file\(broken.count == 1 ? " has" : "s have") problems and \(broken.count == 1 ? "is" : "are") left out: `socklab lint` says where."
+    return (library, notice)
+  }
+
   public func lesson(named name: String) -> Lesson? {
     lessons.first { $0.id == name || Files.baseName($0.file) == name || Files.baseName($0.file) == name + ".md" }
   }

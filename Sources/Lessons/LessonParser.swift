@@ -18,7 +18,9 @@ public enum LessonParser {
   public static let maximumLineLength = 4096
 
   /// Parses `text` (the contents of `file`); the lesson is nil when it cannot be used at all.
-  public static func parse(_ text: String, file: String) -> (Lesson?, FrontMatterLines, [ScriptError]) {
+  /// An `outline` reads only what the lesson picker shows: the front matter, the introduction and
+  /// the steps' titles, not their lines of the call language (a tenth of the work).
+  public static func parse(_ text: String, file: String, outline: Bool = false) -> (Lesson?, FrontMatterLines, [ScriptError]) {
     // Split on bytes: grapheme-by-grapheme splitting of a whole lesson is the slowest part of reading it.
     let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
       String(decoding: $0, as: UTF8.self)
@@ -34,7 +36,7 @@ public enum LessonParser {
       return (nil, FrontMatterLines(), problems)
     }
     var reader = LessonReader(lines: lines, file: file)
-    let lesson = reader.read()
+    let lesson = reader.read(outline: outline)
     return (lesson, reader.frontMatterLines, reader.problems)
   }
 }
@@ -73,14 +75,14 @@ private struct LessonReader {
     problems.append(ScriptError(message, at: SourceLocation(line: line, column: column), hint: hint, file: file))
   }
 
-  mutating func read() -> Lesson? {
+  mutating func read(outline: Bool = false) -> Lesson? {
     guard let (fields, bodyStart) = frontMatter() else { return nil }
     let (introduction, rawSteps) = body(from: bodyStart)
     let actors = list(fields["actors"])
     var known = Parser.builtins
     var steps: [Step] = []
     for raw in rawSteps {
-      steps.append(step(raw, actors: actors, known: &known))
+      steps.append(outline ? Step(title: raw.title, prose: "", line: raw.line) : step(raw, actors: actors, known: &known))
     }
     if rawSteps.isEmpty {
       problem(
@@ -92,7 +94,7 @@ private struct LessonReader {
       id: fields["id"] ?? "", title: fields["title"] ?? "", summary: fields["summary"] ?? "", level: level ?? .beginner,
       actors: actors, prerequisites: fields["prerequisites"] == "none" ? [] : list(fields["prerequisites"]),
       group: fields["group"].flatMap { $0.isEmpty ? nil : $0 }, minutes: minutes(fields["time"]) ?? 0, number: fileNumber ?? 0,
-      file: file, introduction: introduction, steps: steps)
+      file: file, introduction: introduction, steps: steps, isOutline: outline)
   }
 
   private var fileNumber: Int? {

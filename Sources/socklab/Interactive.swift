@@ -20,7 +20,7 @@ enum Interactive {
   /// `start` runs once the app exists, before the first frame (to open free play, say).
   static func run(
     library: LessonLibrary, store: ProgressStore, theme: Theme, configuration: SessionConfiguration, notice: String? = nil,
-    start: (LabApp) -> Void = { _ in }
+    whole: (@Sendable () -> LessonLibrary?)? = nil, start: (LabApp) -> Void = { _ in }
   ) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else {
@@ -48,6 +48,7 @@ enum Interactive {
       app.shutdown()
       terminal.restore()
     }
+    app.performsIOInBackground = true
     app.historyStore = HistoryStore(path: HistoryStore.defaultPath())
     // The disk is written off this thread; the writer wakes the run loop when a save is done.
     app.writer = StateWriter(progress: store, history: app.historyStore) {
@@ -58,6 +59,7 @@ enum Interactive {
     start(app)
     var previous: Canvas?
     var previousSize = (width: 0, height: 0)
+    var wholeLessons = whole
     // Rendering is skipped when nothing happened: an idle second with an unchanged kernel state
     // costs one sample and no drawing.
     var needsRender = true
@@ -70,6 +72,11 @@ enum Interactive {
           previous = canvas
         }
         previousSize = (width, height)
+      }
+      // Once the first frame is up, the lessons are read whole.
+      if let read = wholeLessons {
+        app.loadLessons(read)
+        wholeLessons = nil
       }
       var waits = [
         pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0),

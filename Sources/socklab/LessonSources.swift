@@ -22,8 +22,10 @@ struct LessonSources: ParsableArguments {
   }
 
   /// The whole curriculum. Its notices (a lesson replaced) go to standard error when `tell` is set.
-  func curriculum(tell: Bool = true) throws -> LessonLibrary {
-    let library = try orExitTwo { try LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: folders) }
+  func curriculum(tell: Bool = true, outline: Bool = false) throws -> LessonLibrary {
+    let library = try orExitTwo {
+      try LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: folders, outline: outline)
+    }
     if tell { for notice in library.notices { printError("socklab: \(notice)") } }
     return library
   }

@@ -2,6 +2,7 @@ import ArgumentParser
 import LabEngine
 import LabUI
 import Lessons
+import ShippedLessons
 
 #if canImport(Glibc)
   import Glibc
@@ -109,18 +110,18 @@ func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
     say(Overview.text, raw: true)
     throw ExitCode(1)
   }
-  var library = try options.sources.curriculum(tell: false)
-  // A broken lesson in a teacher's folder leaves that lesson out, not the whole lab.
-  let broken = Set(library.problems.compactMap(\.file))
-  library.lessons.removeAll { broken.contains($0.file) }
-  let notice =
-    broken.isEmpty
-    ? library.notices.first
-    : "\(broken.count) lesson file\(broken.count == 1 ? " has" : "s have") problems and \(broken.count == 1 ? "is" : "are") left out: `socklab lint` says where."
+  // The first frame needs only the lessons' outlines; the whole lessons are read and checked
+  // on another thread just after it.
+  let (library, notice) = try options.sources.curriculum(tell: false, outline: true).playable()
+  let folders = options.sources.folders
+  let whole: @Sendable () -> LessonLibrary? = {
+    try? LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: folders)
+  }
   let chosen =
     theme.flatMap(Theme.named)
     ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
   Interactive.run(
     library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
-    configuration: SessionConfiguration(port: port, allowRemote: allowRemote), notice: notice, start: start)
+    configuration: SessionConfiguration(port: port, allowRemote: allowRemote), notice: notice, whole: whole,
+    start: start)
 }

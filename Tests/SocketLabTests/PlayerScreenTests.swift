@@ -14,11 +14,12 @@ final class Harness {
 
   /// `firstLessons` keeps screens that list lessons independent of lessons added later.
   init(
-    width: Int = 100, height: Int = 30, theme: Theme = Theme.named("default")!, unicode: Bool = true, firstLessons: Int? = nil
+    width: Int = 100, height: Int = 30, theme: Theme = Theme.named("default")!, unicode: Bool = true, firstLessons: Int? = nil,
+    configuration: SessionConfiguration = SessionConfiguration()
   ) throws {
     var library = try Live.LessonChecks.shipped()
     if let firstLessons { library = LessonLibrary(folder: library.folder, lessons: Array(library.lessons.prefix(firstLessons))) }
-    app = LabApp(library: library, progressStore: nil, theme: theme, unicode: unicode)
+    app = LabApp(library: library, progressStore: nil, theme: theme, unicode: unicode, configuration: configuration)
     self.width = width
     self.height = height
   }
