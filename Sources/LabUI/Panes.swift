@@ -49,10 +49,11 @@ extension PaneContext {
     var pinned: [StyledLine] = []
     if let line = run.predictionStatement, let prediction = step.prediction {
       if let feedback = run.feedback, feedback.statement == line {
+        let source = AnswerSource.of(run.statements[line].expression).rawValue
         let verdict: Span =
           feedback.right
-          ? Span("\(unicode ? "✓" : "+") Right: the kernel said \(feedback.actual).", theme.success)
-          : Span("\(unicode ? "✗" : "x") You said \(feedback.guess); the kernel said \(feedback.actual).", theme.failure)
+          ? Span("\(unicode ? "✓" : "+") Right: \(source) said \(feedback.actual).", theme.success)
+          : Span("\(unicode ? "✗" : "x") You said \(feedback.guess); \(source) said \(feedback.actual).", theme.failure)
         pinned += wrap([verdict], width: width)
         pinned += wrap(inlineSpans(prediction.explanation, theme: theme), width: width)
       } else {

@@ -110,4 +110,12 @@ public struct Prediction: Sendable, Equatable {
   public var explanation: String
   /// Which of the step's statements is the prediction point.
   public var statementIndex: Int
+
+  /// The answer's alternatives, separated by ` | `: the first is what the line must return (a
+  /// replay checks it); the others are more ways a learner may say it.
+  public var alternatives: [String] { Self.alternatives(answer) }
+
+  public static func alternatives(_ answer: String) -> [String] {
+    answer.split(separator: " | ").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+  }
 }

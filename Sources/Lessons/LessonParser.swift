@@ -374,8 +374,8 @@ private struct LessonReader {
     }
     guard let question = notes["Predict"], let answer = notes["Answer"], let explanation = notes["Explain"] else { return nil }
     do {
-      statements[index].answer = try Parser.parseAnswer(
-        answer.text, for: point, line: answer.line, column: answer.column, known: known)
+      let first = Prediction.alternatives(answer.text).first ?? answer.text
+      statements[index].answer = try Parser.parseAnswer(first, for: point, line: answer.line, column: answer.column, known: known)
     } catch {
       var located = error
       located.file = file

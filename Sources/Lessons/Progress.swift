@@ -31,7 +31,7 @@ public struct LessonProgress: Sendable, Codable, Equatable {
   }
 }
 
-/// One prediction the learner made: what they guessed, what the kernel said, and whether it matched.
+/// One prediction the learner made: what they guessed, what the line returned, and whether it matched.
 public struct PredictionRecord: Sendable, Codable, Equatable {
   public var step: Int
   public var line: Int

@@ -1,0 +1,34 @@
+/// Who gives a line its result, so that a verdict can say so: the kernel for a system call,
+/// the C library for byte-order and address conversions, OpenSSL for its BIO routines, the
+/// compiler for `sizeof`, and plain C for arithmetic.
+public enum AnswerSource: String, Sendable {
+  case kernel = "the kernel"
+  case libc = "the C library"
+  case openSSL = "OpenSSL"
+  case compiler = "the compiler"
+  case c = "C"
+
+  /// The C library's calls: they compute in the process, the kernel is not asked.
+  static let libraryCalls: Set<String> = [
+    "inet_aton", "inet_addr", "inet_ntoa", "inet_pton", "inet_ntop", "htons", "htonl", "ntohs", "ntohl", "getaddrinfo",
+    "freeaddrinfo", "strlen",
+  ]
+
+  /// The source of what `expression` evaluates to: the outermost call that asks someone.
+  public static func of(_ expression: Expr) -> AnswerSource {
+    switch expression {
+    case .call(let name, let arguments, _):
+      if name.hasPrefix("BIO_") { return .openSSL }
+      if libraryCalls.contains(name) { return .libc }
+      guard let spec = CallCatalog.spec(named: name), spec.kind == .system || spec.kind == .kernelQuery else {
+        // value(...) and the builders: whoever computes what is inside.
+        return arguments.lazy.map(of).first { $0 != .c } ?? .c
+      }
+      return .kernel
+    case .sizeof: return .compiler
+    case .field(let base, _, _), .addressOf(let base, _), .negate(let base, _): return of(base)
+    case .bitOr(let a, let b): return of(a) == .c ? of(b) : of(a)
+    case .integer, .string, .name: return .c
+    }
+  }
+}
