@@ -13,6 +13,10 @@ struct PaneContext {
   var unicode: Bool
   var now: UInt64
   var cLines: [[String]] { ui.cLines }
+  /// What a prediction now being asked would be given away by (see `hiddenWords`), and of those
+  /// the words the lesson's `Hide:` note names, hidden even in a call's arguments.
+  var hidden: [String] = []
+  var named: [String] = []
 }
 
 extension PaneContext {
@@ -118,7 +122,7 @@ extension PaneContext {
         // The marker and result go on the statement's last line: the call, after any declarations.
         let isCall = offset == code.count - 1
         var line: StyledLine = [Span(isCall ? marker : "  ", isCall ? markerStyle : base), Span(text, base)]
-        if isCall, let result { line.append(Span("  // \(result)", markerStyle)) }
+        if isCall, let result { line.append(Span(Self.mask("  // \(result)", hidden), markerStyle)) }
         lines.append(line)
       }
     }
@@ -197,7 +201,7 @@ extension PaneContext {
         [
           Span(fit(row.actor, 8), theme.actor),
           Span(fit(String(s.fd), 4) + fit(type, 5) + fit(local, 22) + fit(peer, 22), theme.text),
-          Span(fit(state, 12), stateStyle), Span(queues + options.joined(separator: " "), theme.text),
+          blind(Span(fit(state, 12), stateStyle)), blind(Span(queues + options.joined(separator: " "), theme.text)),
         ]
       ]
     }
@@ -206,7 +210,7 @@ extension PaneContext {
     return [
       [
         Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text),
-        Span(fit(state, 12), stateStyle), Span(queues, theme.text),
+        blind(Span(fit(state, 12), stateStyle)), blind(Span(queues, theme.text)),
       ],
       [Span("  \(local) \(arrow) \(peer)\(more)", theme.dim)],
     ]
@@ -216,10 +220,10 @@ extension PaneContext {
     let blocked = Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)", theme.blocked)
     if wide {
       let sleeping = call.kernelFunction.map { ", kernel: \($0)" } ?? ""
-      return [[Span(fit(call.actor, 8), theme.actor), blocked, Span(sleeping, theme.blocked)]]
+      return [[Span(fit(call.actor, 8), theme.actor), blocked, blind(Span(sleeping, theme.blocked))]]
     }
     var lines: [StyledLine] = [[Span(fit(call.actor, 7), theme.actor), blocked]]
-    if let function = call.kernelFunction { lines.append([Span("  asleep in \(function)", theme.blocked)]) }
+    if let function = call.kernelFunction { lines.append([blind(Span("  asleep in \(function)", theme.blocked))]) }
     return lines
   }
 
@@ -232,12 +236,12 @@ extension PaneContext {
       return [
         [
           Span(fit(tag, 8) + fit("-", 4) + fit("TCP", 5) + fit(socket.local.endpoint, 22) + fit(socket.peer.endpoint, 22), theme.dim),
-          Span(fit(socket.state.description, 12), stateStyle), Span(meaning, theme.dim),
+          blind(Span(fit(socket.state.description, 12), stateStyle)), Span(meaning, theme.dim),
         ]
       ]
     }
     return [
-      [Span(fit(tag, 7) + fit("-", 3) + fit("TCP", 5), theme.dim), Span(fit(socket.state.description, 12), stateStyle)],
+      [Span(fit(tag, 7) + fit("-", 3) + fit("TCP", 5), theme.dim), blind(Span(fit(socket.state.description, 12), stateStyle))],
       [Span("  \(socket.local.endpoint) \(arrow) \(socket.peer.endpoint)", theme.dim)],
     ]
   }
@@ -301,3 +305,69 @@ extension PaneContext {
 }
 
 let AF_INET_VALUE = Int32(SocketConstants.named("AF_INET")!.value)
+
+// MARK: - Blind predictions
+
+extension PaneContext {
+  /// What the panes hide while a prediction is asked: the answer, however the lesson writes it,
+  /// and what the step's `Hide:` note names. The port names are not hidden: the header shows them.
+  func hiddenWords() -> [String] {
+    guard let line = run.pendingStatement, run.statements[line].expectation == .prediction, run.guesses[line] == nil,
+      let prediction = run.step.prediction
+    else { return [] }
+    var words: [String] = run.step.hide
+    for answer in prediction.alternatives where run.ports[answer] == nil {
+      let parts = answer.split(separator: " ").map { $0.trimmingCharacters(in: "\"") }
+      words += parts.filter { !$0.isEmpty && $0 != "-1" && $0 != "0" }
+      if let number = Int(answer.dropFirst(answer.hasPrefix("0x") ? 2 : 0), radix: answer.hasPrefix("0x") ? 16 : 10) {
+        words.append(String(number))
+      }
+    }
+    return Array(Set(words)).sorted { $0.count > $1.count }
+  }
+
+  /// The line with every hidden word, standing alone, written over with `?`.
+  func blind(_ line: StyledLine) -> StyledLine {
+    hidden.isEmpty ? line : line.map(blind)
+  }
+
+  func blind(_ span: Span) -> Span {
+    hidden.isEmpty ? span : Span(Self.mask(span.text, hidden), span.style)
+  }
+
+  /// A Log line with its result hidden, not the call's arguments (what the learner wrote):
+  /// `recv(6, buf, 1024, 0) = ??`. A line without a result (blocked, a note) is hidden whole.
+  func blindResult(_ line: StyledLine) -> StyledLine {
+    guard !hidden.isEmpty else { return line }
+    return line.map { span in
+      guard let equals = span.text.firstRange(of: " = ") else { return blind(span) }
+      let call = Self.mask(String(span.text[..<equals.upperBound]), named)
+      return Span(call + Self.mask(String(span.text[equals.upperBound...]), hidden), span.style)
+    }
+  }
+
+  static func mask(_ text: String, _ words: [String]) -> String {
+    var characters = Array(text)
+    for word in words {
+      let target = Array(word)
+      guard !target.isEmpty, target.count <= characters.count else { continue }
+      var index = 0
+      while index + target.count <= characters.count {
+        let before = index == 0 ? " " : characters[index - 1]
+        let after = index + target.count == characters.count ? " " : characters[index + target.count]
+        if Array(characters[index..<(index + target.count)]) == target, !isWordCharacter(before), !isWordCharacter(after) {
+          for offset in 0..<target.count { characters[index + offset] = "?" }
+          index += target.count
+        } else {
+          index += 1
+        }
+      }
+    }
+    return String(characters)
+  }
+
+  /// Letters, digits and what joins them into one token: `127.0.0.1:40123`, `SYN-SENT`, `a_b`.
+  private static func isWordCharacter(_ c: Character) -> Bool {
+    c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." || c == ":"
+  }
+}

@@ -10,7 +10,9 @@ extension AppState {
 
   func drawPlayer(_ canvas: inout Canvas, _ run: LessonState, now: UInt64) {
     let ui = player
-    let context = PaneContext(run: run, ui: ui, theme: theme, glyphs: glyphs, unicode: unicode, now: now)
+    var context = PaneContext(run: run, ui: ui, theme: theme, glyphs: glyphs, unicode: unicode, now: now)
+    context.hidden = context.hiddenWords()
+    context.named = context.hidden.isEmpty ? [] : run.step.hide
     let socketLines = context.socketLines(
       width: ui.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2
     ).count
@@ -64,9 +66,9 @@ extension AppState {
       lines = code
       if !focused || ui.scroll[pane] == nil { offset = Self.pagedOffset(keeping: current, visible: inside.height) }
     case .sockets: lines = context.socketLines(width: inside.width)
-    case .address: lines = context.addressLines(width: inside.width)
+    case .address: lines = context.addressLines(width: inside.width).map(context.blind)
     case .log:
-      lines = context.logLines().flatMap { wrap($0, width: inside.width, indent: 4) }
+      lines = context.logLines().map(context.blindResult).flatMap { wrap($0, width: inside.width, indent: 4) }
       if !focused || ui.scroll[pane] == nil { offset = Self.pagedOffset(showingEndOf: lines.count, visible: inside.height) }
     }
     offset = min(offset, max(0, lines.count - area.height))
@@ -133,9 +135,9 @@ extension AppState {
     }
     if let call = run.snapshot.blocked.first {
       let sleeping = call.kernelFunction.map { " (\($0))" } ?? ""
-      canvas.write(
-        " \(context.spinner) \(call.actor) blocked \(context.seconds(since: call.since)) in \(call.callName)\(sleeping) · Space: next line · i: interrupt",
-        x: rect.x, y: rect.y, style: theme.blocked, clip: rect)
+      let text =
+        " \(context.spinner) \(call.actor) blocked \(context.seconds(since: call.since)) in \(call.callName)\(sleeping) · Space: next line · i: interrupt"
+      canvas.write(context.blind([Span(text, theme.blocked)]), x: rect.x, y: rect.y, clip: rect)
       return
     }
     let next: String

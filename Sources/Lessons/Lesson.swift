@@ -81,14 +81,19 @@ public struct Step: Sendable, Equatable {
   /// The command a learner types in another terminal to be the step's outside peer
   /// (`nc 127.0.0.1 PORT`); the step's `outside:` lines stand in for it when nobody does.
   public var outside: String?
+  /// What the panes hide while the step's prediction is asked, besides the answer itself
+  /// (`Hide: pending, 12`).
+  public var hide: [String] = []
   /// The line of the step's heading in the lesson file.
   public var line: Int
 
   public init(
     title: String, prose: String, statements: [Statement] = [], hint: String? = nil, prediction: Prediction? = nil,
-    whys: [String: String] = [:], layers: String? = nil, elsewhere: String? = nil, outside: String? = nil, line: Int
+    whys: [String: String] = [:], layers: String? = nil, elsewhere: String? = nil, outside: String? = nil,
+    hide: [String] = [], line: Int
   ) {
     self.outside = outside
+    self.hide = hide
     self.title = title
     self.prose = prose
     self.statements = statements

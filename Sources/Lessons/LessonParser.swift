@@ -41,7 +41,7 @@ public enum LessonParser {
   }
 }
 
-private let noteKeywords = ["Hint", "Predict", "Answer", "Explain", "Layers", "Elsewhere", "Outside"]
+private let noteKeywords = ["Hint", "Predict", "Answer", "Explain", "Layers", "Elsewhere", "Outside", "Hide"]
 
 /// One note of a step, as written.
 private struct Note {
@@ -336,9 +336,16 @@ private struct LessonReader {
         hint: "add the lines (actor outside:) that stand in for the outside program when nobody runs it")
     }
     checkWhys(raw, whys: whys, notes: raw.notes.filter { $0.keyword.hasPrefix("Why ") }, statements: statements)
+    if let hide = notes["Hide"], prediction == nil {
+      problem(
+        "a Hide: note but no prediction point", line: hide.line,
+        hint: "Hide: names what the panes keep hidden while a prediction is asked; give the step a `= ?` line, or drop the note")
+    }
     return Step(
       title: raw.title, prose: prose, statements: statements, hint: notes["Hint"]?.text, prediction: prediction, whys: whys,
-      layers: notes["Layers"]?.text, elsewhere: notes["Elsewhere"]?.text, outside: notes["Outside"]?.text, line: raw.line)
+      layers: notes["Layers"]?.text, elsewhere: notes["Elsewhere"]?.text, outside: notes["Outside"]?.text,
+      hide: notes["Hide"].map { $0.text.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty } } ?? [],
+      line: raw.line)
   }
 
   private mutating func predictionPoint(
