@@ -250,14 +250,15 @@ public final class LabSession: @unchecked Sendable {
       guard let address = listener.snapshot.local, let waiting = kernel.acceptQueueLength(fd: listener.snapshot.fd),
         waiting > 0
       else { continue }
-      // The server side of each of the lab's own clients that connected to this listener.
-      let clients = rows.compactMap { row -> KernelSocket? in
-        guard let local = row.snapshot.local, let peer = row.snapshot.peer, peer.port == address.port else { return nil }
-        return kernel.tcpSocket(local: peer, peer: local)
+      var mine = ownQueued(on: address.port, among: rows.map(\.snapshot), states: waitingStates)
+      if waiting > mine.count {
+        // A client of the lab's may have connected since its row was read: look once more
+        // before asking for the whole port.
+        let fresh = environment.openDescriptors.sorted().map { kernel.snapshot(fd: $0) }
+        mine = ownQueued(on: address.port, among: fresh, states: waitingStates)
       }
-      let mine = clients.filter { $0.inode == 0 && waitingStates.contains($0.state) }
       queued += mine
-      guard waiting > mine.count else { continue }
+      guard (kernel.acceptQueueLength(fd: listener.snapshot.fd) ?? 0) > mine.count else { continue }
       for socket in kernel.tcpSockets(onPort: address.port) where !ours.contains(socket.inode) {
         if socket.inode == 0 && socket.local.port == address.port && waitingStates.contains(socket.state) {
           if !queued.contains(socket) { queued.append(socket) }
@@ -279,6 +280,17 @@ public final class LabSession: @unchecked Sendable {
     return SessionSnapshot(
       sockets: rows, lingering: Array(lingering.prefix(limit)), blocked: runningCalls, queued: Array(queued.prefix(limit)),
       outsidePeers: Array(outside.prefix(limit)), omitted: omitted)
+  }
+
+  /// The server side of each of the lab's own clients connected to `port` and waiting in its
+  /// listener's accept queue, found by their exact addresses.
+  private func ownQueued(on port: UInt16, among sockets: [SocketSnapshot], states: Set<TCPState>) -> [KernelSocket] {
+    sockets.compactMap { socket -> KernelSocket? in
+      guard let local = socket.local, let peer = socket.peer, peer.port == port,
+        let server = kernel.tcpSocket(local: peer, peer: local), server.inode == 0, states.contains(server.state)
+      else { return nil }
+      return server
+    }
   }
 
   /// Takes a snapshot and records it in the log.

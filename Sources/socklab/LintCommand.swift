@@ -8,6 +8,8 @@ struct LintCommand: ParsableCommand {
     discussion: """
       With no PATH, checks the whole curriculum: the shipped lessons and those of SOCKLAB_LESSONS and
       --lessons. Prerequisites may name any lesson of the curriculum.
+      Warnings (a line that asserts a state a pause can end, such as a TIME-WAIT begun two steps
+      earlier) are printed but do not fail the check.
       Exit status: 0 when the lessons are clean, 1 when problems were found, 2 when PATH cannot be read.
       """
   )
@@ -25,6 +27,8 @@ struct LintCommand: ParsableCommand {
       } ?? curriculum
     let target = path ?? library.folder
     for problem in library.problems { say(problem.description) }
+    let warnings = library.lessons.flatMap { $0.timedStateWarnings() }
+    for warning in warnings { say("warning: " + warning.description) }
     let steps = library.lessons.reduce(0) { $0 + $1.steps.count }
     let lines = library.lessons.reduce(0) { $0 + $1.script.statements.count }
     if library.problems.isEmpty {
