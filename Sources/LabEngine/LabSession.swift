@@ -293,6 +293,19 @@ public final class LabSession: @unchecked Sendable {
     }
   }
 
+  /// Why `port` cannot be bound on loopback now, if it cannot: a connection of an earlier run
+  /// that waits in TIME-WAIT on it, or another program's listener. Nil when it is free.
+  public static func whyPortIsTaken(_ port: UInt16, kernel: any KernelInspector = Kernel.current) -> String? {
+    let holders = kernel.tcpSockets(onPort: port).filter { $0.local.port == port }
+    if holders.contains(where: { $0.state == .listen }) {
+      return "port \(port) is taken: another program listens on it"
+    }
+    guard let waiting = holders.first(where: { $0.state == .timeWait || $0.state == .finWait2 || $0.state == .lastAck })
+    else { return nil }
+    return
+      "port \(port) is still held by a connection that ended a moment ago (\(waiting.local.endpoint) → \(waiting.peer.endpoint), in \(waiting.state)); the kernel lets it go within a minute, and until then a bind() to it fails with EADDRINUSE. Leave out --port and the lab picks a free port each time, or choose another one"
+  }
+
   /// Takes a snapshot and records it in the log.
   @discardableResult
   public func sample() -> SessionSnapshot {

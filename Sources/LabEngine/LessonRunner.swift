@@ -231,6 +231,11 @@ public final class LessonRunner {
       _ = takeInEvents()
       takingInReplay = false
       state.nextLine = job.target
+      if let port = configuration.port, report.entries.contains(where: { $0.text.contains("EADDRINUSE") }),
+        let why = LabSession.whyPortIsTaken(port, kernel: session.kernel)
+      {
+        note("The replay's bind() failed: \(why).")
+      }
       let lastRun = max(0, job.target - 1)
       state.stepIndex = state.stepRanges.lastIndex { $0.lowerBound <= lastRun && !$0.isEmpty } ?? 0
       if job.target == 0 { state.stepIndex = 0 }

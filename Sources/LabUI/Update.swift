@@ -50,7 +50,7 @@ public enum Update {
     case .player:
       if state.freePlay != nil { return FreePlayUpdate.key(&state, key) }
       if state.player.prompt != nil { return promptKey(&state, key) }
-      return playerKey(&state, key)
+      return playerKey(&state, key, time: time)
     }
   }
 
@@ -96,7 +96,7 @@ public enum Update {
     return [.closeLesson]
   }
 
-  static func playerKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+  static func playerKey(_ state: inout AppState, _ key: Key, time: Double) -> [Effect] {
     guard let run = state.run else { return key == .character("q") ? leave(&state) : [] }
     var ui = state.player
     defer { state.player = ui }
@@ -128,8 +128,14 @@ public enum Update {
     case .pageDown: ui.scroll(ui.focus, by: 10)
     case .home: ui.scroll[ui.focus] = 0
     case .character("r"):
+      guard run.background == nil else {
+        ui.message = "A replay is still running; press r again when it is done."
+        return []
+      }
       ui.predictionsKept = 0
-      return [.restart]
+      ui.prompt = nil
+      state.progress.startedOver(run.lesson.id, now: time)
+      return [.restart, .saveProgress(state.progress)]
     case .character("i"): return [.interrupt]
     case .character("?"): state.showHelp = true
     case .character("q"):

@@ -144,11 +144,14 @@ extension AppState {
       let replaced = lesson.replaces.map { $0 == LessonLibrary.builtIn ? ", in place of the built-in lesson" : ", in place of \($0)" }
       lines += wrap([Span("From: ", theme.bold), Span(lesson.file + (replaced ?? ""), theme.text)], width: width)
     }
-    let predictions = progress.lessons[lesson.id]?.predictions ?? []
-    if !predictions.isEmpty {
-      lines.append([
-        Span("Predictions: ", theme.bold), Span("\(predictions.filter(\.right).count) of \(predictions.count) right", theme.text),
-      ])
+    let scores = progress.lessons[lesson.id]?.scores ?? []
+    if let last = scores.last {
+      let earlier = scores.dropLast().map { "attempt \($0.attempt): \($0.right) of \($0.of)" }
+      let said =
+        scores.count == 1
+        ? "\(last.right) of \(last.of) right"
+        : "\(last.right) of \(last.of) right in attempt \(last.attempt) (\(earlier.joined(separator: ", ")))"
+      lines += wrap([Span("Predictions: ", theme.bold), Span(said, theme.text)], width: width)
     }
     if !lesson.introduction.isEmpty {
       lines.append([])

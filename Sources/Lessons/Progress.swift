@@ -22,6 +22,20 @@ public struct LessonProgress: Sendable, Codable, Equatable {
   /// The step reached (0 is the first step).
   public var step: Int
   public var predictions: [PredictionRecord]
+  /// How many times the lesson was started over (`r`); nil in files written before attempts
+  /// were kept, which had one.
+  public var attempts: Int?
+
+  /// The attempt under way: 1 for the first.
+  public var attempt: Int { attempts ?? 1 }
+
+  /// Each attempt's predictions: how many were right, of how many.
+  public var scores: [(attempt: Int, right: Int, of: Int)] {
+    (1...attempt).compactMap { number in
+      let made = predictions.filter { ($0.attempt ?? 1) == number }
+      return made.isEmpty ? nil : (number, made.filter(\.right).count, made.count)
+    }
+  }
 
   public init(started: Double, completed: Double? = nil, step: Int = 0, predictions: [PredictionRecord] = []) {
     self.started = started
@@ -39,8 +53,11 @@ public struct PredictionRecord: Sendable, Codable, Equatable {
   public var actual: String
   public var right: Bool
   public var at: Double
+  /// Which attempt at the lesson it was made in (nil: the first, in older files).
+  public var attempt: Int?
 
-  public init(step: Int, line: Int, guess: String, actual: String, right: Bool, at: Double) {
+  public init(step: Int, line: Int, guess: String, actual: String, right: Bool, at: Double, attempt: Int? = nil) {
+    self.attempt = attempt
     self.step = step
     self.line = line
     self.guess = guess
@@ -198,6 +215,7 @@ extension LearnerProgress {
       saved.started = min(saved.started, entry.started)
       saved.completed = [saved.completed, entry.completed].compactMap { $0 }.min()
       saved.step = max(saved.step, entry.step)
+      if let attempts = [saved.attempts, entry.attempts].compactMap({ $0 }).max() { saved.attempts = attempts }
       for prediction in entry.predictions where !saved.predictions.contains(prediction) {
         saved.predictions.append(prediction)
       }
@@ -216,11 +234,21 @@ extension LearnerProgress {
     lastLesson = lesson
   }
 
-  /// Records a prediction the learner made.
+  /// Records a prediction the learner made, in the attempt under way.
   public mutating func predicted(_ record: PredictionRecord, in lesson: String, now: Double) {
     var entry = lessons[lesson] ?? LessonProgress(started: now)
+    var record = record
+    record.attempt = entry.attempt
     entry.predictions.append(record)
     lessons[lesson] = entry
+  }
+
+  /// The learner starts `lesson` over: a new attempt, whose predictions are scored on their own.
+  public mutating func startedOver(_ lesson: String, now: Double) {
+    var entry = lessons[lesson] ?? LessonProgress(started: now)
+    entry.attempts = entry.attempt + 1
+    lessons[lesson] = entry
+    lastLesson = lesson
   }
 
   /// `not started`, `step 3 of 9`, `done`.

@@ -31,9 +31,13 @@ struct ProgressCommand: ParsableCommand {
     say("Progress (\(store.path)):")
     for lesson in library?.lessons ?? [] {
       let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
-      let predictions = progress.lessons[lesson.id]?.predictions ?? []
-      let right = predictions.filter(\.right).count
-      let guessed = predictions.isEmpty ? "" : ", predictions \(right)/\(predictions.count) right"
+      let scores = progress.lessons[lesson.id]?.scores ?? []
+      let guessed =
+        scores.isEmpty
+        ? ""
+        : scores.count == 1
+          ? ", predictions \(scores[0].right)/\(scores[0].of) right"
+          : ", predictions " + scores.map { "\($0.right)/\($0.of) right in attempt \($0.attempt)" }.joined(separator: ", ")
       let marker = progress.lastLesson == lesson.id ? " (last opened)" : ""
       say("  \(lesson.number). \(lesson.title): \(status)\(guessed)\(marker)")
     }

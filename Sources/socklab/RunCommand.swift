@@ -36,6 +36,10 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     let (script, steps) = try load()
+    if let port, let why = LabSession.whyPortIsTaken(port) {
+      printError("socklab: \(why).")
+      throw ExitCode(2)
+    }
     let session = LabSession(configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
     defer { session.close() }
     if !json {

@@ -1,0 +1,82 @@
+import Foundation
+import LabEngine
+import LabUI
+import Lessons
+import SocketKit
+import Testing
+
+extension Live {
+  @Suite("A lesson plays the same way every time") struct SameEveryTime {
+    /// Plays the open lesson to its end, answering each prediction with the lesson's answer;
+    /// returns how many predictions were asked.
+    func playThrough(_ lab: Harness) -> Int {
+      var asked = 0
+      var steps = 0
+      while !lab.player.isFinished && steps < 400 {
+        if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
+          lab.player.guesses[line] == nil
+        {
+          asked += 1
+        }
+        lab.step()
+        steps += 1
+      }
+      return asked
+    }
+
+    @Test func rTwiceWithinAMinutePlaysLessonOneTheSameWayThreeTimes() throws {
+      let folder = try temporaryFolder("attempts")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let lab = try Harness(width: 120, height: 40)
+      lab.press(.enter)
+      var asked: [Int] = []
+      var ports: Set<UInt16> = []
+      for attempt in 1...3 {
+        if attempt > 1 { lab.press(.character("r")) }
+        ports.insert(lab.player.port)
+        asked.append(playThrough(lab))
+        #expect(lab.player.isFinished, "attempt \(attempt)")
+        #expect(lab.unfinishedOrFailedLines == 0, "attempt \(attempt):\n\(lab.player.log.map(\.text).joined(separator: "\n"))")
+      }
+      #expect(asked == [4, 4, 4], "every attempt asks every prediction again")
+      #expect(ports.count == 3, "each attempt has fresh ports")
+      let entry = try #require(lab.app.progress.lessons["tcp-conversation"])
+      #expect(entry.attempt == 3)
+      #expect(entry.scores.map(\.attempt) == [1, 2, 3] && entry.scores.allSatisfy { $0.right == 4 && $0.of == 4 })
+    }
+
+    @Test func goingBackAfterAcceptReplaysCleanly() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.press(.enter)
+      for _ in 0..<80 {
+        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains("tcp_state(a)") { break }
+        lab.step()
+      }
+      // accept() has returned (the client connected); go back over the line after it, twice.
+      lab.step()
+      for _ in 0..<2 {
+        lab.press(.left)
+        #expect(lab.player.background == nil)
+        let failed = lab.player.lineStates.values.filter {
+          if case .done(let outcome) = $0 { return outcome.verdict.isFailure }
+          if case .refused = $0 { return true }
+          return false
+        }
+        #expect(failed.isEmpty, "\(lab.player.log.map(\.text).joined(separator: "\n"))")
+      }
+    }
+
+    @Test func runWithTheSamePortTwiceSaysWhyTheSecondCannot() throws {
+      let port = try #require(SocketAPI.freeLoopbackPorts(count: 1).first)
+      let first = try Socklab.run(["run", "tcp-conversation", "--port", String(port)])
+      #expect(first.status == 0, "\(first.output)\(first.errors)")
+      let second = try Socklab.run(["run", "tcp-conversation", "--port", String(port)])
+      #expect(second.status == 2)
+      #expect(second.errors.contains("port \(port) is still held by a connection that ended a moment ago"), "\(second.errors)")
+      #expect(second.errors.contains("Leave out --port and the lab picks a free port each time"))
+      // Without --port, a second run straight after is as good as the first.
+      let third = try Socklab.run(["run", "tcp-conversation"])
+      #expect(third.status == 0, "\(third.output)\(third.errors)")
+    }
+  }
+}
