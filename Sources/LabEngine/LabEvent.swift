@@ -45,6 +45,16 @@ public struct SocketRow: Sendable, Equatable {
   /// The actor that created the descriptor.
   public var actor: String
   public var snapshot: SocketSnapshot
+  /// The kernel's TIME-WAIT twin of the descriptor's connection: the descriptor is still open,
+  /// but the kernel has moved the connection to a small record of its own (TCP_INFO then says
+  /// CLOSED), so the row shows both on one line.
+  public var twin: KernelSocket?
+
+  public init(actor: String, snapshot: SocketSnapshot, twin: KernelSocket? = nil) {
+    self.actor = actor
+    self.snapshot = snapshot
+    self.twin = twin
+  }
 }
 
 /// The kernel's view of a session at one moment.

@@ -223,7 +223,7 @@ public final class LabSession: @unchecked Sendable {
   /// connected) does the lab ask the kernel for every socket on that port.
   public func snapshot() -> SessionSnapshot {
     let open = environment.openDescriptors.sorted()
-    let rows = open.map { fd in SocketRow(actor: environment.owner(of: fd) ?? "?", snapshot: kernel.snapshot(fd: fd)) }
+    var rows = open.map { fd in SocketRow(actor: environment.owner(of: fd) ?? "?", snapshot: kernel.snapshot(fd: fd)) }
     let ours = Set(open.compactMap { kernel.inode(fd: $0) })
     var lingering: [KernelSocket] = []
     var gone: [Environment.Departed] = []
@@ -235,13 +235,14 @@ public final class LabSession: @unchecked Sendable {
       }
     }
     environment.forget(gone)
-    // An open descriptor whose connection the kernel moved to a TIME-WAIT twin reads CLOSED.
-    for row in rows where row.snapshot.tcpState == .closed {
-      guard let endpoints = environment.endpoints(of: row.snapshot.fd), let local = endpoints.local,
-        let peer = endpoints.peer, let twin = kernel.tcpSocket(local: local, peer: peer), twin.inode == 0,
-        !lingering.contains(twin)
+    // An open descriptor whose connection the kernel moved to a TIME-WAIT twin reads CLOSED:
+    // its row says both, and the twin gets no row of its own.
+    for index in rows.indices where rows[index].snapshot.tcpState == .closed {
+      guard let endpoints = environment.endpoints(of: rows[index].snapshot.fd), let local = endpoints.local,
+        let peer = endpoints.peer, let twin = kernel.tcpSocket(local: local, peer: peer), twin.inode == 0
       else { continue }
-      lingering.append(twin)
+      rows[index].twin = twin
+      lingering.removeAll { $0 == twin }
     }
     var queued: [KernelSocket] = []
     var outside: [KernelSocket] = []

@@ -340,7 +340,14 @@ public final class LessonRunner {
     case .refused(let statement, let error):
       state.lineStates[line] = .refused(error)
       state.log.append(LogLine(text: "\(statement.actorName): \(statement.source)  NOT RUN: \(error.message)", kind: .refused))
-      if !takingInReplay { note("\(error.message) — \(error.hint ?? "")") }
+      if !takingInReplay {
+        var text = [error.message, error.hint].compactMap { $0 }.joined(separator: " — ")
+        if state.lesson.id != Lesson.freePlayID {
+          if !text.hasSuffix(".") { text += "." }
+          text += " Press ← to go back a line (the lab replays up to there on fresh sockets), or r to start the lesson again."
+        }
+        note(text)
+      }
     case .blocked(let call):
       state.lineStates[line] = .blocked(call)
       let sleeping = call.kernelFunction.map { ", asleep in \($0)" } ?? ""

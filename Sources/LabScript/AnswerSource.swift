@@ -14,6 +14,9 @@ public enum AnswerSource: String, Sendable {
     "freeaddrinfo", "strlen",
   ]
 
+  /// Whether `call` is computed by the C library alone (`htons`, `inet_aton`).
+  public static func isLibraryCall(_ call: String) -> Bool { libraryCalls.contains(call) }
+
   /// The source of what `expression` evaluates to: the outermost call that asks someone.
   public static func of(_ expression: Expr) -> AnswerSource {
     switch expression {

@@ -61,7 +61,7 @@ public struct HistoryStore: Sendable {
 extension FreePlayState {
   /// The lesson free play runs in: one step whose lines are the ones typed.
   public static let lesson = Lesson(
-    id: "free-play", title: "Free play", summary: "Any call you like, for real.", level: .beginner, actors: [],
+    id: Lesson.freePlayID, title: "Free play", summary: "Any call you like, for real.", level: .beginner, actors: [],
     prerequisites: [], minutes: 0, number: 0, file: "free play", introduction: "",
     steps: [
       Step(

@@ -1,3 +1,5 @@
+import LabScript
+
 /// What one call is at each layer: the POSIX call, its OpenSSL BIO counterpart, and what the
 /// kernel does for it (OpenBSD's in-kernel interface, and where Linux sleeps).
 struct LayerEntry {
@@ -74,7 +76,46 @@ enum Layers {
       kernel:
         "each socket's poll routine reports readiness from its buffers and state; the thread sleeps until one wakes it (Linux: poll_schedule_timeout)"
     ),
+    "getsockname": LayerEntry(
+      posix: "getsockname(fd, addr, &len): the socket's own address, 0 or -1",
+      bio: "BIO_sock_info(sock, BIO_SOCK_INFO_ADDRESS, &info) fills a BIO_ADDR",
+      kernel: "the protocol reports its local address (BSD: the PRU_SOCKADDR request to the protocol's user-request routine)"),
+    "getpeername": LayerEntry(
+      posix: "getpeername(fd, addr, &len): the connected peer's address, or -1 ENOTCONN",
+      bio: "no direct counterpart; BIO_accept_ex() returns the peer's BIO_ADDR when it accepts",
+      kernel: "the protocol reports the peer's address (BSD: PRU_PEERADDR), which the handshake recorded"),
+    // The lab's questions to the kernel: each is a real call a C program makes the same way.
+    "tcp_state": LayerEntry(
+      posix: "getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len), then info.tcpi_state; a socket whose connection is in TIME-WAIT is looked up with sock_diag, as ss does",
+      bio: "no counterpart: OpenSSL does not report TCP states",
+      kernel: "the protocol's control block holds the state (tp->t_state in BSD's tcpcb, sk_state in Linux's struct sock); TCP_INFO copies it out"),
+    "pending": LayerEntry(
+      posix: "ioctl(fd, FIONREAD, &n) (SIOCINQ): bytes waiting in the receive buffer",
+      bio: "BIO_pending() is the BIO's own buffer, not the socket's",
+      kernel: "the size of the receive buffer's queue (so_rcv.sb_cc in BSD, sk_receive_queue for Linux TCP)"),
+    "unsent": LayerEntry(
+      posix: "ioctl(fd, TIOCOUTQ, &n) (SIOCOUTQ): bytes not yet sent or not yet acknowledged",
+      bio: "BIO_wpending() is the BIO's own buffer, not the socket's",
+      kernel: "the send buffer's byte count (so_snd.sb_cc in BSD; for Linux TCP, write_seq minus snd_una)"),
+    "wchan": LayerEntry(
+      posix: "no call: read /proc/self/task/TID/wchan, the kernel function the thread sleeps in",
+      bio: "no counterpart",
+      kernel: "the scheduler's record of where a sleeping thread waits; 0 while it runs"),
   ]
+
+  /// What to say of a call that has no layers: who computes it instead.
+  static func without(_ call: String) -> String {
+    guard let spec = CallCatalog.spec(named: call) else { return "This line runs no call: C evaluates it in the program." }
+    switch spec.kind {
+    case .builder:
+      return "\(call)() is the lab's shorthand for filling a structure in the program's memory: no call, no kernel."
+    case .system, .kernelQuery:
+      if AnswerSource.isLibraryCall(call) {
+        return "\(call)() runs in the C library, in the program's own memory: the kernel is not asked."
+      }
+      return "\(call)() is a system call: the kernel answers it from the socket's own state. The lab has no more to say of its layers."
+    }
+  }
 
   /// The layers of a call by its name, folding the variants onto their family.
   static func entry(for call: String) -> LayerEntry? {

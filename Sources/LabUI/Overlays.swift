@@ -9,8 +9,9 @@ extension AppState {
   // MARK: Layers
 
   func drawLayers(_ canvas: inout Canvas, _ run: LessonState) {
-    let line = run.pendingStatement ?? max(0, run.nextLine - 1)
-    let statement = run.statements.isEmpty ? nil : run.statements[min(line, run.statements.count - 1)]
+    // The line Space runs next (in this step or the next one); after the last, the last.
+    let line = run.pendingStatement ?? min(run.nextLine, run.statements.count - 1)
+    let statement = run.statements.isEmpty ? nil : run.statements[max(0, line)]
     let call = statement?.expression.callName ?? ""
     let width = min(canvas.width - 4, 76)
     var lines: [StyledLine] = []
@@ -20,12 +21,7 @@ extension AppState {
         lines.append([])
       }
     } else {
-      lines = wrap(
-        [
-          Span(
-            "\(call.isEmpty ? "This line" : call + "()") has no layers of its own: it runs in the lab, not in the kernel.",
-            theme.text)
-        ], width: width - 4)
+      lines = wrap([Span(Layers.without(call), theme.text)], width: width - 4)
       lines.append([])
     }
     lines.append([Span("L or Esc closes this view", theme.dim)])

@@ -76,7 +76,7 @@ extension PaneContext {
         ], width: width)
     }
     for name in producedErrnos() {
-      if let why = step.whys[name] {
+      if let why = step.whys[name] ?? Self.labWhys[name] {
         if !pinned.isEmpty { pinned.append([]) }
         pinned += wrap([Span("Why \(name): ", theme.failure)] + inlineSpans(why, theme: theme), width: width)
       }
@@ -91,6 +91,12 @@ extension PaneContext {
     }
     return (text, pinned)
   }
+
+  /// Why an errno that the lab itself can cause came back, where the lesson does not say.
+  static let labWhys = [
+    "EINTR":
+      "You pressed i: the lab sent the blocked thread a signal, and a call asleep in the kernel gives up with -1 EINTR when a signal arrives (a C program retries it, or checks the flag its signal handler set). The lines after it that need its result cannot run now: press ← to go back a line (replayed on fresh sockets), or r to start the lesson again."
+  ]
 
   /// The errno names the current step's lines have produced so far.
   private func producedErrnos() -> [String] {
@@ -189,11 +195,22 @@ extension PaneContext {
   private func descriptorLines(_ row: SocketRow, wide: Bool) -> [StyledLine] {
     let s = row.snapshot
     let type = s.type == 1 ? "TCP" : s.type == 2 ? "UDP" : "?"
-    let state = s.tcpState?.description ?? (s.type == 2 ? (s.peer == nil ? "unconnected" : "connected") : "-")
+    var state = s.tcpState?.description ?? (s.type == 2 ? (s.peer == nil ? "unconnected" : "connected") : "-")
     let local = s.local?.endpoint ?? "-"
-    let peer = s.peer?.endpoint ?? "-"
-    var options = s.options
+    var peer = s.peer?.endpoint ?? "-"
+    var options = s.options.map { option in
+      // Linux turns IPV6_V6ONLY on by itself when a socket binds one IPv6 address (not :: and not
+      // a v4-mapped one): say so, where a lesson says it defaults to 0.
+      option == "IPV6_V6ONLY" && Self.isSpecificIPv6(s.local) ? "IPV6_V6ONLY (set by bind)" : option
+    }
     if s.nonBlocking { options.insert("O_NONBLOCK", at: 0) }
+    let twinNote = row.twin.map { "fd open, connection in \($0.state)" }
+    if let twin = row.twin {
+      // The descriptor is open; its connection lives on in the kernel's TIME-WAIT record.
+      state = twin.state.description
+      peer = twin.peer.endpoint
+      if wide { options.insert(twinNote ?? "", at: 0) }
+    }
     let stateStyle = s.tcpState == .listen || s.tcpState == .established ? theme.success : theme.text
     if wide {
       let queues = fit(s.receiveQueue.map(String.init) ?? "-", 7) + fit(s.sendQueue.map(String.init) ?? "-", 7)
@@ -207,13 +224,15 @@ extension PaneContext {
     }
     let queues = "\(s.receiveQueue.map(String.init) ?? "-")/\(s.sendQueue.map(String.init) ?? "-")"
     let more = options.isEmpty ? "" : "  " + options.joined(separator: " ")
-    return [
+    var lines: [StyledLine] = [
       [
         Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3) + fit(type, 5), theme.text),
         blind(Span(fit(state, 12), stateStyle)), blind(Span(queues, theme.text)),
       ],
       [Span("  \(local) \(arrow) \(peer)\(more)", theme.dim)],
     ]
+    if let twinNote { lines.append([Span("  " + twinNote, theme.dim)]) }
+    return lines
   }
 
   private func blockedLines(_ call: BlockedCall, wide: Bool) -> [StyledLine] {
@@ -247,6 +266,12 @@ extension PaneContext {
   }
 
   private var arrow: String { unicode ? "→" : "->" }
+
+  static func isSpecificIPv6(_ address: SocketAddress?) -> Bool {
+    guard let address, case .ipv6 = address else { return false }
+    let host = address.host
+    return host != "::" && !host.hasPrefix("::ffff:")
+  }
 
   // MARK: - Address
 

@@ -50,6 +50,9 @@ public struct Lesson: Sendable, Equatable {
     case beginner, intermediate, advanced
   }
 
+  /// The id of the one-step lesson free play runs in.
+  public static let freePlayID = "free-play"
+
   /// The actor whose lines stand in for a program outside the lab.
   public static let outsideActor = "outside"
 

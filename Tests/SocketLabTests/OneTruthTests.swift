@@ -1,0 +1,79 @@
+import Foundation
+import LabEngine
+import LabUI
+import Lessons
+import Testing
+
+extension Live {
+  @Suite("The screen tells one truth") struct OneTruth {
+    func open(lesson number: Int, width: Int = 120, height: Int = 40) throws -> Harness {
+      let lab = try Harness(width: width, height: height)
+      for _ in 1..<number { lab.press(.down) }
+      lab.press(.enter)
+      return lab
+    }
+
+    func advance(_ lab: Harness, until text: String) {
+      for _ in 0..<200 {
+        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains(text) { return }
+        lab.step()
+      }
+    }
+
+    @Test func aDescriptorWhoseConnectionIsInTimeWaitIsOneRow() throws {
+      let lab = try open(lesson: 1)
+      advance(lab, until: "recv(c, buf, sizeof buf, 0) = 0")
+      // The client shut down both ways: its descriptor is open, its connection in TIME-WAIT.
+      let rows = lab.screen
+      let client = try #require(rows.firstIndex { $0.contains("client") && $0.contains("TIME-WAIT") }, "\(lab.text)")
+      #expect(rows[client + 2].contains("fd open, connection in TIME-WAIT"), "\(lab.text)")
+      #expect(!lab.text.contains("(closed)"), "no second row for the same connection:\n\(lab.text)")
+      #expect(!rows[client].contains("CLOSED"))
+    }
+
+    @Test func automaticV6OnlyIsExplainedWhereItAppears() throws {
+      let lab = try open(lesson: 8)
+      advance(lab, until: "inet_ntop(AF_INET6, &peer.sin6_addr)")
+      #expect(lab.text.contains("IPV6_V6ONLY (set by bind)"), "\(lab.text)")
+    }
+
+    @Test func socketsFromEveryCallThatMakesThemHaveTheirActor() throws {
+      let lab = try open(lesson: 9)
+      advance(lab, until: "BIO_listen")
+      #expect(lab.screen.contains { $0.contains("server") && $0.contains("TCP") }, "\(lab.text)")
+      #expect(!lab.screen.contains { $0.hasPrefix("│?  ") || $0.contains("│?      ") }, "\(lab.text)")
+      let six = try open(lesson: 8)
+      advance(six, until: "socket_bind6")
+      #expect(!six.screen.contains { $0.contains("│?") }, "\(six.text)")
+    }
+
+    @Test func layersDescribeTheNextLineTruly() throws {
+      let lab = try open(lesson: 1)
+      advance(lab, until: "tcp_state(s) = CLOSED")
+      lab.press(.character("L"))
+      #expect(lab.text.contains("getsockopt(fd, IPPROTO_TCP, TCP_INFO"), "\(lab.text)")
+      #expect(!lab.text.contains("runs in the lab"))
+      lab.press(.escape)
+      advance(lab, until: "htons(PORT)")
+      lab.press(.character("L"))
+      #expect(lab.text.contains("htons() runs in the C library"), "\(lab.text)")
+    }
+
+    @Test func anInterruptIsExplainedAndSaysHowToRecover() throws {
+      let lab = try open(lesson: 1)
+      advance(lab, until: "accept(s")
+      lab.press(.character(" "))
+      #expect(lab.player.hasRunningCalls)
+      lab.press(.character("i"))
+      Thread.sleep(forTimeInterval: 0.3)
+      lab.app.settle()
+      #expect(lab.text.contains("Why EINTR:"), "\(lab.text)")
+      // The lines after it that use its descriptor are refused, and the refusal says what to do.
+      for _ in 0..<10 where !lab.text.contains("Press ← to go back a line") { lab.press(.character(" ")) }
+      #expect(lab.text.contains("Press ← to go back a line"), "\(lab.text)")
+      lab.press(.left)
+      #expect(lab.player.background == nil)
+      #expect(!lab.player.lineStates.values.contains { if case .refused = $0 { return true } else { return false } })
+    }
+  }
+}
