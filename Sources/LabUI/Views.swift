@@ -12,6 +12,7 @@ extension AppState {
     var canvas = Canvas(width: width, height: height)
     if width < PlayerLayout.minimumWidth || height < PlayerLayout.minimumHeight {
       drawTooSmall(&canvas)
+      theme.paint(&canvas)
       return canvas
     }
     switch screen {
@@ -21,6 +22,7 @@ extension AppState {
     }
     if showHelp { drawHelp(&canvas) }
     if showLayers, let run, screen == .player { drawLayers(&canvas, run) }
+    theme.paint(&canvas)
     return canvas
   }
 

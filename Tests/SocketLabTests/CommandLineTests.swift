@@ -79,7 +79,7 @@ extension Live {
     @Test func anUnknownThemeIsRefused() throws {
       let result = try Socklab.run(["--theme", "neon"])
       #expect(result.status == 64)
-      #expect(result.errors.contains("unknown theme neon; choose one of default, high-contrast, monochrome"))
+      #expect(result.errors.contains("unknown theme neon; choose one of default, high-contrast, high-contrast-light, monochrome"))
     }
 
     @Test func runPrintsATranscriptALearnerCanRead() throws {

@@ -2,6 +2,7 @@ import Foundation
 import LabEngine
 import LabUI
 import Lessons
+import TerminalUI
 import Testing
 
 extension Live {
@@ -74,6 +75,32 @@ extension Live {
       lab.press(.left)
       #expect(lab.player.background == nil)
       #expect(!lab.player.lineStates.values.contains { if case .refused = $0 { return true } else { return false } })
+    }
+  }
+}
+
+extension Live {
+  @Suite("Themes for projectors") struct ProjectorThemes {
+    func cells(_ lab: Harness) -> [Cell] {
+      let canvas = lab.app.render(width: lab.width, height: lab.height, now: 0)
+      return (0..<canvas.height).flatMap { y in (0..<canvas.width).map { x in canvas[x, y] } }
+    }
+
+    @Test func bothHighContrastThemesPaintTheirOwnBackground() throws {
+      for (name, paper, unreadable) in [
+        ("high-contrast-light", Color.brightWhite, [Color.yellow, .brightYellow, .white, .brightWhite, .brightCyan]),
+        ("high-contrast", Color.black, [Color.black, .brightBlack, .blue]),
+      ] {
+        let lab = try Harness(width: 80, height: 24, theme: Theme.named(name)!)
+        for screen in 0..<2 {
+          if screen == 1 { lab.press(.enter).press(.character(" "), .character(" ")) }
+          let all = cells(lab)
+          #expect(all.allSatisfy { $0.style.background != nil && $0.style.foreground != nil }, "\(name): a cell left to the terminal's colours")
+          #expect(all.filter { $0.style.background == paper && !$0.style.reverse }.count > all.count / 2, "\(name)")
+          let clashing = all.filter { !$0.style.reverse && $0.character != " " && unreadable.contains($0.style.foreground!) }
+          #expect(clashing.isEmpty, "\(name): \(clashing.count) cells in a colour that does not show on its background")
+        }
+      }
     }
   }
 }
