@@ -39,8 +39,9 @@ final class BackgroundJob: @unchecked Sendable {
   enum Kind { case replay, script(name: String) }
   let kind: Kind
   let total: Int
-  /// The line the lesson stands at once the job is done.
+  /// The line the lesson stands at once the job is done, and the step, when one was asked for.
   let target: Int
+  let step: Int?
 
   private let lock = ConditionLock()
   private var count = 0
@@ -49,10 +50,11 @@ final class BackgroundJob: @unchecked Sendable {
   private var outcome: (session: LabSession, report: RunReport)?
   private var thread: pthread_t?
 
-  init(kind: Kind, total: Int, target: Int) {
+  init(kind: Kind, total: Int, target: Int, step: Int? = nil) {
     self.kind = kind
     self.total = total
     self.target = target
+    self.step = step
   }
 
   var done: Int { lock.withLock { min(count, total) } }

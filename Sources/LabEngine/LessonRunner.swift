@@ -164,6 +164,19 @@ public final class LessonRunner {
     return "Going back one line: sockets cannot be undone, so the lab makes new ones and replays lines 1–\(state.nextLine - 1) for real."
   }
 
+  /// g: goes to step `step` (0 is the first), replaying every line before it on fresh sockets.
+  public func goTo(step: Int) -> String {
+    guard state.background == nil else { return "A replay is still running." }
+    guard state.lesson.steps.indices.contains(step) else {
+      return "The lesson has steps 1 to \(state.lesson.steps.count)."
+    }
+    let target = state.stepRanges[step].lowerBound
+    replay(upTo: target, fresh: false, step: step)
+    return target == 0
+      ? "Went to step \(step + 1)."
+      : "Going to step \(step + 1): the lab makes new sockets and replays lines 1–\(target) for real."
+  }
+
   /// r: the lesson again from the start, with fresh sockets.
   public func restart() -> String {
     guard state.background == nil else { return "A replay is still running." }
@@ -171,14 +184,16 @@ public final class LessonRunner {
     return "Started again with fresh sockets."
   }
 
-  private func replay(upTo target: Int, fresh: Bool) {
+  private func replay(upTo target: Int, fresh: Bool, step: Int? = nil) {
     let old = session
     let lines = Array(state.statements.prefix(target))
     // Fresh ports too, unless the learner fixed one: the old session's connections may hold
     // its port in TIME-WAIT for a minute, and a replayed bind() would fail on it.
     let configuration = configuration
-    let job = BackgroundJob(kind: .replay, total: lines.count, target: target)
+    let job = BackgroundJob(kind: .replay, total: lines.count, target: target, step: step)
     self.job = job
+    // The lines from here on run again, so their predictions are asked again.
+    state.guesses = state.guesses.filter { $0.key < target }
     state.background = BackgroundRun(kind: .replay, done: 0, total: lines.count)
     if fresh {
       state.guesses = [:]
@@ -239,6 +254,7 @@ public final class LessonRunner {
       let lastRun = max(0, job.target - 1)
       state.stepIndex = state.stepRanges.lastIndex { $0.lowerBound <= lastRun && !$0.isEmpty } ?? 0
       if job.target == 0 { state.stepIndex = 0 }
+      if let step = job.step { state.stepIndex = step }
     case .script(let name):
       let failed = report.failures > 0
       note(failed ? "Stopped in \(name): a line was refused or failed." : "Ran \(job.total) lines from \(name).")

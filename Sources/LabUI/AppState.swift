@@ -69,6 +69,10 @@ public struct PlayerUI: Sendable, Equatable {
   public var prompt: PredictionPrompt?
   /// A line for the status bar: what just happened, or why a key did nothing.
   public var message: String?
+  /// `g`: the step number being typed.
+  public var goTo: String?
+  /// Offered when a lesson opens where the learner left it: the step to resume at.
+  public var resumeAt: Int?
   /// The lesson's lines as C, rendered once when it opens (and as free play grows).
   public var cLines: [[String]] = []
   /// The engine notice last shown, and how many of the attempt's predictions are in progress.
@@ -109,6 +113,7 @@ public enum Effect: Sendable, Equatable {
   case standIn
   case acceptAgain
   case back
+  case goTo(step: Int)
   case restart
   case interrupt
   /// Runs a line typed in free play.

@@ -92,6 +92,13 @@ public final class LabApp {
     run(Update.open(&state, index, time: clock()))
   }
 
+  /// Opens lesson `index` at step `step` (0 is the first), as `socklab lessons ID --step N` does.
+  public func open(_ index: Int, atStep step: Int) {
+    open(index)
+    state.player.resumeAt = nil
+    if step > 0 { run([.goTo(step: step)]) }
+  }
+
   /// Reads the whole lessons on the worker, in place of the outlines the first frame showed.
   public func loadLessons(_ read: @escaping @Sendable () -> LessonLibrary?) {
     lessonsPending = true
@@ -200,6 +207,7 @@ public final class LabApp {
     case .runScript(let statements, let name): return moved(runner?.runScript(statements, name: name))
     case .acceptAgain: return said(runner?.acceptAgain())
     case .back: return said(runner?.back())
+    case .goTo(let step): return said(runner?.goTo(step: step))
     case .restart: return said(runner?.restart())
     case .interrupt: return said(runner?.interrupt())
     case .readScript(let path):

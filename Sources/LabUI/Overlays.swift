@@ -48,6 +48,7 @@ extension AppState {
       ("s", "let the lab play a step's outside program"),
       ("x", "export the lines run so far as a C program"),
       ("L", "the line's layers: POSIX, OpenSSL BIO, kernel"),
+      ("g", "go to a step (the lines before it are replayed)"),
       ("r", "restart the lesson with fresh sockets"),
       ("q", "back to the lessons (quit from the list)"),
       ("Esc", "close this help, a zoom, or a prediction"),

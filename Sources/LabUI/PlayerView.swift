@@ -114,6 +114,22 @@ extension AppState {
       canvas.write(line, x: rect.x, y: rect.y, clip: rect)
       return
     }
+    if let typed = ui.goTo {
+      let line = [
+        Span(" Go to step (1–\(run.lesson.steps.count)): ", theme.prediction), Span(typed + (unicode ? "▏" : "_"), theme.bold),
+        Span("   Enter goes there (the lines before it are replayed), Esc cancels", theme.dim),
+      ]
+      canvas.write(line, x: rect.x, y: rect.y, clip: rect)
+      return
+    }
+    if let step = ui.resumeAt {
+      canvas.write(
+        [
+          Span(" You left this lesson at step \(step + 1). ", theme.prediction),
+          Span("Enter: go on from there (the lines before it are replayed)   n: start at step 1", theme.bold),
+        ], x: rect.x, y: rect.y, clip: rect)
+      return
+    }
     if let background = run.background {
       let what =
         switch background.kind {

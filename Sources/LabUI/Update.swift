@@ -50,6 +50,12 @@ public enum Update {
     case .player:
       if state.freePlay != nil { return FreePlayUpdate.key(&state, key) }
       if state.player.prompt != nil { return promptKey(&state, key) }
+      if state.player.goTo != nil { return goToKey(&state, key) }
+      if let step = state.player.resumeAt {
+        state.player.resumeAt = nil
+        if key == .enter || key == .character("y") { return [.goTo(step: step)] }
+        if key == .character("n") || key == .escape { return [] }
+      }
       return playerKey(&state, key, time: time)
     }
   }
@@ -85,6 +91,12 @@ public enum Update {
     state.player.cLines = CRenderer.render(lesson.script)
     state.freePlay = nil
     state.run = nil
+    // Where the learner left it: offer to go on from there.
+    if let entry = state.progress.lessons[lesson.id], entry.completed == nil, entry.step > 0,
+      entry.step < lesson.steps.count
+    {
+      state.player.resumeAt = entry.step
+    }
     return [.openLesson(index), reached(&state, step: 0, of: lesson, time: time)]
   }
 
@@ -137,6 +149,7 @@ public enum Update {
       state.progress.startedOver(run.lesson.id, now: time)
       return [.restart, .saveProgress(state.progress)]
     case .character("i"): return [.interrupt]
+    case .character("g"): ui.goTo = ""
     case .character("?"): state.showHelp = true
     case .character("q"):
       ui = PlayerUI()
@@ -172,6 +185,28 @@ public enum Update {
     return []
   }
 
+  /// `g` then a step number and Enter.
+  static func goToKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var typed = state.player.goTo, let run = state.run else { return [] }
+    switch key {
+    case .enter:
+      state.player.goTo = nil
+      guard let number = Int(typed), (1...run.lesson.steps.count).contains(number) else {
+        state.player.message = "Type a step from 1 to \(run.lesson.steps.count), then Enter."
+        return []
+      }
+      return [.goTo(step: number - 1)]
+    case .escape:
+      state.player.goTo = nil
+      return []
+    case .backspace: if !typed.isEmpty { typed.removeLast() }
+    case .character(let c) where c.isNumber && typed.count < 3: typed.append(c)
+    default: break
+    }
+    state.player.goTo = typed
+    return []
+  }
+
   private static func next(after pane: Pane, by step: Int) -> Pane {
     let all = Pane.allCases
     let index = all.firstIndex(of: pane) ?? 0
@@ -193,6 +228,10 @@ public enum Update {
     if state.freePlay != nil {
       FreePlayUpdate.noteFailure(&state, before: before, after: run)
       return []
+    }
+    // A step reached by a jump (g, --step) counts as reached, as one reached by Space does.
+    if run.stepIndex > (state.progress.lessons[run.lesson.id]?.step ?? 0) {
+      effects.append(reached(&state, step: run.stepIndex, of: run.lesson, time: time))
     }
     // Predictions judged since the last look are kept in progress.
     if run.predictions.count < state.player.predictionsKept { state.player.predictionsKept = 0 }

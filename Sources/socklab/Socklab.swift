@@ -67,10 +67,32 @@ struct LessonsCommand: ParsableCommand {
   @Flag(help: "Print the folders and files SocketLab reads and writes, then exit.")
   var paths = false
 
+  @Argument(help: "A lesson to open at once, by id or file name (tcp-conversation, 01-tcp-conversation.md).")
+  var lesson: String?
+
+  @Option(help: "With a lesson: the step to open it at (1 is the first); the lines before it are replayed.")
+  var step: Int?
+
+  func validate() throws {
+    if step != nil && lesson == nil { throw ValidationError("--step needs a lesson: socklab lessons ID --step N") }
+    if let step, step < 1 { throw ValidationError("--step counts from 1") }
+  }
+
   func run() throws {
     if paths { return say(StatePaths.current().report) }
     if list { return try listLessons() }
-    try openLab(options)
+    guard let lesson else { return try openLab(options) }
+    let library = try options.sources.curriculum(tell: false).playable().0
+    guard let index = library.lessons.firstIndex(where: { $0.id == lesson || $0.file.hasSuffix("/" + lesson) }) else {
+      printError("socklab: no lesson named \(lesson) (the lessons are: \(library.lessons.map(\.id).joined(separator: ", ")))")
+      throw ExitCode(2)
+    }
+    let steps = library.lessons[index].steps.count
+    if let step, step > steps {
+      printError("socklab: \(library.lessons[index].id) has steps 1 to \(steps)")
+      throw ExitCode(2)
+    }
+    try openLab(options, wholeLessons: true) { app in app.open(index, atStep: (step ?? 1) - 1) }
   }
 
   private func listLessons() throws {
@@ -102,7 +124,8 @@ struct PlayCommand: ParsableCommand {
 }
 
 /// Opens the lab in this terminal, after checking that there is one and that the lessons are sound.
-func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
+/// `wholeLessons` reads the lessons whole before the first frame, for a `start` that opens one.
+func openLab(_ options: LabOptions, wholeLessons: Bool = false, start: (LabApp) -> Void = { _ in }) throws {
   let (theme, port, allowRemote) = (options.theme, options.port, options.allowRemote)
   guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
     say(Overview.notATerminal, raw: true)
@@ -112,11 +135,10 @@ func openLab(_ options: LabOptions, start: (LabApp) -> Void = { _ in }) throws {
   }
   // The first frame needs only the lessons' outlines; the whole lessons are read and checked
   // on another thread just after it.
-  let (library, notice) = try options.sources.curriculum(tell: false, outline: true).playable()
+  let (library, notice) = try options.sources.curriculum(tell: false, outline: !wholeLessons).playable()
   let folders = options.sources.folders
-  let whole: @Sendable () -> LessonLibrary? = {
-    try? LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: folders)
-  }
+  let read: @Sendable () -> LessonLibrary? = { try? LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: folders) }
+  let whole = wholeLessons ? nil : read
   let chosen =
     theme.flatMap(Theme.named)
     ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)

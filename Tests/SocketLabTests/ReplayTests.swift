@@ -80,3 +80,53 @@ extension Live {
     }
   }
 }
+
+extension Live {
+  @Suite("Jump and resume") struct JumpAndResume {
+    @Test func gGoesToAStepReplayingTheLinesBeforeIt() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.press(.enter)
+      lab.press(.character("g")).type("7")
+      #expect(lab.text.contains("Go to step (1–16): 7"))
+      lab.press(.enter)
+      #expect(lab.player.stepIndex == 6)
+      #expect(lab.player.nextLine == lab.player.stepRanges[6].lowerBound)
+      #expect(lab.text.contains("Step 7 of 16"), "\(lab.text)")
+      #expect(lab.unfinishedOrFailedLines == 0, "\(lab.player.log.map(\.text).joined(separator: "\n"))")
+      // And back to an earlier step: its prediction is asked again.
+      lab.press(.character("g")).type("2").press(.enter)
+      #expect(lab.player.stepIndex == 1)
+      for _ in 0..<10 where !lab.text.contains("Your prediction for") { lab.press(.character(" ")) }
+      #expect(lab.text.contains("Your prediction for"), "\(lab.text)")
+      lab.press(.escape)
+      lab.press(.character("g")).type("99").press(.enter)
+      #expect(lab.text.contains("Type a step from 1 to 16"))
+    }
+
+    @Test func reopeningALessonOffersToResumeWhereItWasLeft() throws {
+      let folder = try temporaryFolder("resume")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let store = ProgressStore(path: folder.path + "/progress.json")
+      let library = try Live.LessonChecks.shipped()
+      var progress = LearnerProgress()
+      progress.reached(step: 5, of: "tcp-conversation", stepCount: 16, now: 1)
+      _ = try store.save(progress)
+      let app = LabApp(library: library, progressStore: store, theme: .monochrome, unicode: true)
+      defer { app.shutdown() }
+      app.handle(.enter)
+      app.settle()
+      #expect(app.render(width: 100, height: 30, now: 0).text.contains("You left this lesson at step 6"))
+      app.handle(.enter)
+      app.settle()
+      #expect(app.runner?.state.stepIndex == 5)
+      // Declined, the lesson starts at step 1 and the key is not lost.
+      let other = LabApp(library: library, progressStore: store, theme: .monochrome, unicode: true)
+      defer { other.shutdown() }
+      other.handle(.enter)
+      other.handle(.character("n"))
+      other.settle()
+      #expect(other.runner?.state.stepIndex == 0)
+      #expect(!other.render(width: 100, height: 30, now: 0).text.contains("You left this lesson"))
+    }
+  }
+}

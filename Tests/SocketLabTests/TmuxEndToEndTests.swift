@@ -199,5 +199,27 @@ extension Live {
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
     }
+
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func aLessonOpensAtAStepFromTheCommandLineAndResumesThereNextTime() throws {
+      let tmux = try TmuxSession(width: 100, height: 30, arguments: ["lessons", "tcp-conversation", "--step", "5"])
+      let screen = try tmux.waitFor("Step 5 of 16: Waiting for a caller")
+      #expect(screen.contains("step 5 of 16"))
+      try tmux.waitFor("LISTEN")  // the lines of steps 1 to 4 were replayed
+      try tmux.send("q")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+      // The same learner opens the lesson again from the picker: the lab offers step 5.
+      let again = try TmuxSession(
+        width: 100, height: 30, environment: ["XDG_STATE_HOME=\(tmux.stateFolder)"])
+      try again.waitFor("1. A TCP conversation")
+      try again.send("Enter")
+      try again.waitFor("You left this lesson at step 5")
+      try again.send("Enter")
+      try again.waitFor("Step 5 of 16: Waiting for a caller")
+      try again.send("q")
+      try again.send("q")
+      #expect(again.exitStatus() == "0")
+    }
   }
 }
