@@ -24,6 +24,14 @@ public enum AnswerSource: String, Sendable {
       if name.hasPrefix("BIO_") { return .openSSL }
       if libraryCalls.contains(name) { return .libc }
       guard let spec = CallCatalog.spec(named: name), spec.kind == .system || spec.kind == .kernelQuery else {
+        // value(variable): what a call wrote into it, and in this lab the calls that fill
+        // variables (getsockopt, getsockname, recv) are the kernel's.
+        if name == "value", let only = arguments.first, arguments.count == 1 {
+          switch only {
+          case .name, .field: return .kernel
+          default: break
+          }
+        }
         // value(...) and the builders: whoever computes what is inside.
         return arguments.lazy.map(of).first { $0 != .c } ?? .c
       }

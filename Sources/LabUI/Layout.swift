@@ -18,23 +18,44 @@ struct PlayerLayout {
 
   /// Wide terminals put the panes in two even columns; at 80 columns the lesson column is
   /// narrower so the sockets table keeps room.
-  init(width: Int, height: Int, zoomed: Pane?, socketRows: Int) {
+  /// The Address pane's height for a body of `height` rows.
+  static func addressHeight(body height: Int) -> Int { height >= 30 ? 10 : 8 }
+
+  /// The most rows the Sockets pane may have inside its borders, leaving the Log four.
+  static func socketsBudget(height: Int, statusRows: Int = 1) -> Int {
+    let body = height - 2 - statusRows
+    return body - addressHeight(body: body) - 4 - 2
+  }
+
+  /// `pinnedRows`: what the Lesson pane must show whole below its text (an Explain, a why); the
+  /// pane grows for it, down to a Code pane of six rows. `statusRows`: one, or two for a long
+  /// status line.
+  init(width: Int, height: Int, zoomed: Pane?, socketRows: Int, pinnedRows: Int = 0, statusRows: Int = 1) {
     let screen = Rect(x: 0, y: 0, width: width, height: height)
     header = Rect(x: 0, y: 0, width: width, height: 1)
-    status = Rect(x: 0, y: height - 2, width: width, height: 1)
+    status = Rect(x: 0, y: height - 1 - statusRows, width: width, height: statusRows)
     footer = Rect(x: 0, y: height - 1, width: width, height: 1)
-    let body = Rect(x: 0, y: 1, width: screen.width, height: height - 3)
+    let body = Rect(x: 0, y: 1, width: screen.width, height: height - 2 - statusRows)
     if let zoomed {
       panes = [zoomed: body]
       return
     }
     let leftWidth = Self.leftWidth(for: width)
     let (left, right) = body.splitLeft(leftWidth)
-    let lessonHeight = left.height * 55 / 100
+    let usual = left.height * 55 / 100
+    // The pinned part, a line of its separator, the step's title and the borders.
+    let lessonHeight = max(usual, min(pinnedRows + 5, left.height - 6))
     let (lesson, code) = left.splitTop(lessonHeight)
-    let addressHeight = body.height >= 30 ? 10 : 8
-    let socketsHeight = min(max(socketRows + 3, 5), (right.height - addressHeight) * 55 / 100)
+    var addressHeight = Self.addressHeight(body: body.height)
+    if socketRows + 2 > right.height - addressHeight - 4 {
+      // Every socket stays in view: the Address pane gives up its rows (z still shows it).
+      addressHeight = max(0, right.height - 4 - (socketRows + 2))
+      if addressHeight < 5 { addressHeight = 0 }
+    }
+    let roomy = (right.height - addressHeight) * 55 / 100
+    let socketsHeight = min(max(socketRows + 3, 5), max(roomy, right.height - addressHeight - 4))
     let parts = right.rows([socketsHeight, addressHeight, 0])
-    panes = [.lesson: lesson, .code: code, .sockets: parts[0], .address: parts[1], .log: parts[2]]
+    panes = [.lesson: lesson, .code: code, .sockets: parts[0], .log: parts[2]]
+    if addressHeight > 0 { panes[.address] = parts[1] }
   }
 }

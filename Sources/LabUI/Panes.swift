@@ -17,6 +17,8 @@ struct PaneContext {
   /// the words the lesson's `Hide:` note names, hidden even in a call's arguments.
   var hidden: [String] = []
   var named: [String] = []
+  /// One row per socket (fewer details), for when the Sockets pane cannot fit two rows each.
+  var compactSockets = false
 }
 
 extension PaneContext {
@@ -109,12 +111,14 @@ extension PaneContext {
   // MARK: - Code
 
   /// The lesson's lines as C, with markers and results, and the row of the next line.
-  func codeLines() -> ([StyledLine], Int) {
+  func codeLines() -> (lines: [StyledLine], current: Int, stepStart: Int) {
     var lines: [StyledLine] = []
     var currentRow = 0
+    var stepStart = 0
     var previousActor: String?
     let step = run.stepRanges[run.stepIndex]
     for (index, statement) in run.statements.enumerated() {
+      if index == step.lowerBound { stepStart = lines.count }
       if statement.actorName != previousActor {
         lines.append([Span("// \(statement.actorName)", theme.actor)])
         previousActor = statement.actorName
@@ -134,7 +138,7 @@ extension PaneContext {
     }
     // Everything has run (free play between lines): keep the newest line in view.
     if run.nextLine >= run.statements.count { currentRow = max(0, lines.count - 1) }
-    return (lines, currentRow)
+    return (lines, currentRow, stepStart)
   }
 
   private func mark(_ index: Int) -> (String, Style, String?) {
@@ -161,6 +165,7 @@ extension PaneContext {
   // MARK: - Sockets
 
   func socketLines(width: Int) -> [StyledLine] {
+    if compactSockets { return compactSocketLines() }
     let wide = width >= 90
     var lines: [StyledLine] = [socketHeader(wide: wide)]
     if run.snapshot.omitted > 0 {
@@ -175,6 +180,43 @@ extension PaneContext {
       + run.snapshot.outsidePeers.map { ("(other)", $0, "another program's socket", theme.prediction) }
     for (tag, socket, meaning, style) in kernelOnly {
       lines += kernelOnlyLines(tag: tag, socket, meaning: meaning, stateStyle: style, wide: wide)
+    }
+    if lines.count == 1 { lines.append([Span("No sockets yet. socket() makes one.", theme.dim)]) }
+    return lines
+  }
+
+  /// One row per socket: actor, descriptor, state, queues and the local port; the same for the
+  /// kernel's rows (`:40123→:51234`). What it leaves out is in the zoomed pane (z).
+  private func compactSocketLines() -> [StyledLine] {
+    var lines: [StyledLine] = [[Span(fit("ACTOR", 7) + fit("FD", 3) + fit("STATE", 12) + "R/S PORT", theme.bold)]]
+    if run.snapshot.omitted > 0 {
+      lines.append([Span("\(run.snapshot.omitted) more connections on the lab's ports are not listed", theme.blocked)])
+    }
+    for row in run.snapshot.sockets {
+      let s = row.snapshot
+      let state = row.twin?.state.description ?? s.tcpState?.description ?? (s.type == 2 ? "UDP" : "-")
+      let queues = "\(s.receiveQueue.map(String.init) ?? "-")/\(s.sendQueue.map(String.init) ?? "-")"
+      let port = s.local.map { ":\($0.port)" } ?? ""
+      let stateStyle = s.tcpState == .listen || s.tcpState == .established ? theme.success : theme.text
+      lines.append([
+        Span(fit(row.actor, 7), theme.actor), Span(fit(String(s.fd), 3), theme.text), blind(Span(fit(state, 12), stateStyle)),
+        blind(Span(queues, theme.text)), Span(" " + port, theme.dim),
+      ])
+    }
+    for call in run.snapshot.blocked {
+      lines.append([
+        Span(fit(call.actor, 7), theme.actor),
+        Span("\(spinner) blocked \(seconds(since: call.since)) in \(call.callName)", theme.blocked),
+      ])
+    }
+    let kernelOnly: [(String, KernelSocket, Style)] =
+      run.snapshot.lingering.map { ("(closed)", $0, theme.blocked) } + run.snapshot.queued.map { ("(queue)", $0, theme.prediction) }
+      + run.snapshot.outsidePeers.map { ("(other)", $0, theme.prediction) }
+    for (tag, socket, style) in kernelOnly {
+      lines.append([
+        Span(fit(tag, 10), theme.dim), blind(Span(fit(socket.state.description, 12), style)),
+        Span(":\(socket.local.port)\(arrow):\(socket.peer.port)", theme.dim),
+      ])
     }
     if lines.count == 1 { lines.append([Span("No sockets yet. socket() makes one.", theme.dim)]) }
     return lines
@@ -260,7 +302,7 @@ extension PaneContext {
       ]
     }
     return [
-      [Span(fit(tag, 7) + fit("-", 3) + fit("TCP", 5), theme.dim), blind(Span(fit(socket.state.description, 12), stateStyle))],
+      [Span(fit(tag, 10) + fit("TCP", 5), theme.dim), blind(Span(fit(socket.state.description, 12), stateStyle))],
       [Span("  \(socket.local.endpoint) \(arrow) \(socket.peer.endpoint)", theme.dim)],
     ]
   }

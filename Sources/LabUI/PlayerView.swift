@@ -13,10 +13,21 @@ extension AppState {
     var context = PaneContext(run: run, ui: ui, theme: theme, glyphs: glyphs, unicode: unicode, now: now)
     context.hidden = context.hiddenWords()
     context.named = context.hidden.isEmpty ? [] : run.step.hide
-    let socketLines = context.socketLines(
-      width: ui.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2
-    ).count
-    let layout = PlayerLayout(width: canvas.width, height: canvas.height, zoomed: ui.zoomed, socketRows: socketLines)
+    let status = statusRows(run, context, width: canvas.width)
+    // Every socket of the lesson in view: one row each, compact, when two would not fit.
+    let socketsWidth = ui.zoomed == nil ? PlayerLayout.rightInnerWidth(for: canvas.width) : canvas.width - 2
+    var socketLines = context.socketLines(width: socketsWidth).count
+    let budget = PlayerLayout.socketsBudget(height: canvas.height, statusRows: status.count)
+    if ui.zoomed == nil, socketLines > budget {
+      context.compactSockets = true
+      socketLines = context.socketLines(width: socketsWidth).count
+    }
+    // The pinned part of the Lesson pane (an Explain, a why) shows whole: the pane grows for it.
+    let pinned =
+      freePlay == nil && ui.zoomed == nil ? context.lessonLines(width: PlayerLayout.leftWidth(for: canvas.width) - 2).pinned.count : 0
+    let layout = PlayerLayout(
+      width: canvas.width, height: canvas.height, zoomed: ui.zoomed, socketRows: socketLines, pinnedRows: pinned,
+      statusRows: status.count)
     let sep = unicode ? "·" : "|"
     let title =
       freePlay != nil
@@ -26,7 +37,7 @@ extension AppState {
     for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
       drawPane(&canvas, pane, rect, context)
     }
-    drawStatus(&canvas, layout.status, run, context)
+    canvas.write(status, in: layout.status)
     let keys =
       freePlay != nil
       ? "Enter run  Tab complete  \(unicode ? "↑↓" : "Up/Down") history  F1 reference  :save FILE  :load FILE  Esc leave"
@@ -53,7 +64,7 @@ extension AppState {
       lines = text
       if !pinned.isEmpty {
         // What the learner must see now stays in view below the step's text.
-        let pinnedHeight = min(pinned.count, max(3, inside.height * 3 / 5))
+        let pinnedHeight = min(pinned.count, max(3, inside.height - 2))
         let (top, bottom) = inside.splitTop(inside.height - pinnedHeight - 1)
         area = top
         canvas.write(
@@ -62,9 +73,21 @@ extension AppState {
         canvas.write(pinned, in: Rect(x: bottom.x, y: bottom.y + 1, width: bottom.width, height: bottom.height - 1))
       }
     case .code:
-      let (code, current) = context.codeLines()
-      lines = code
-      if !focused || ui.scroll[pane] == nil { offset = Self.pagedOffset(keeping: current, visible: inside.height) }
+      // Wrapped, not cut: a long call keeps its `// = result` in view.
+      let (code, current, stepStart) = context.codeLines()
+      var wrapped: [StyledLine] = []
+      var (currentRow, startRow) = (0, 0)
+      for (index, line) in code.enumerated() {
+        if index == current { currentRow = wrapped.count }
+        if index == stepStart { startRow = wrapped.count }
+        wrapped += fold(line, width: inside.width, indent: 4)
+      }
+      lines = wrapped
+      if !focused || ui.scroll[pane] == nil {
+        // The whole step from its first line when it fits; else the next line, half a pane at a time.
+        offset =
+          currentRow - startRow < inside.height ? startRow : Self.pagedOffset(keeping: currentRow, visible: inside.height)
+      }
     case .sockets: lines = context.socketLines(width: inside.width)
     case .address: lines = context.addressLines(width: inside.width).map(context.blind)
     case .log:
@@ -95,40 +118,33 @@ extension AppState {
     return min(count - 1, (count - height + step - 1) / step * step)
   }
 
-  private func drawStatus(_ canvas: inout Canvas, _ rect: Rect, _ run: LessonState, _ context: PaneContext) {
+  /// The status line: what is being typed, a replay's progress, a message, a blocked call, or
+  /// what Space does next. Drawn whole: wrapped onto a second row when it is long.
+  func statusLine(_ run: LessonState, _ context: PaneContext) -> StyledLine {
     let ui = player
+    let caret = unicode ? "▏" : "_"
     if let state = freePlay {
-      canvas.write(
-        [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + (unicode ? "▏" : "_"), theme.bold)], x: rect.x,
-        y: rect.y, clip: rect)
-      return
+      return [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + caret, theme.bold)]
     }
     if let prompt = ui.prompt {
       let source = run.statements[prompt.statement].source
-      let line = [
+      return [
         Span(" Your prediction for ", theme.prediction),
         Span(source.split(separator: "=").first.map { String($0).trimmingSpaces() } ?? source, theme.code),
-        Span(": ", theme.prediction), Span(prompt.text + (unicode ? "▏" : "_"), theme.bold),
-        Span("   Enter runs it, Esc cancels", theme.dim),
+        Span(": ", theme.prediction), Span(prompt.text + caret, theme.bold), Span("   Enter runs it, Esc cancels", theme.dim),
       ]
-      canvas.write(line, x: rect.x, y: rect.y, clip: rect)
-      return
     }
     if let typed = ui.goTo {
-      let line = [
-        Span(" Go to step (1–\(run.lesson.steps.count)): ", theme.prediction), Span(typed + (unicode ? "▏" : "_"), theme.bold),
+      return [
+        Span(" Go to step (1–\(run.lesson.steps.count)): ", theme.prediction), Span(typed + caret, theme.bold),
         Span("   Enter goes there (the lines before it are replayed), Esc cancels", theme.dim),
       ]
-      canvas.write(line, x: rect.x, y: rect.y, clip: rect)
-      return
     }
     if let step = ui.resumeAt {
-      canvas.write(
-        [
-          Span(" You left this lesson at step \(step + 1). ", theme.prediction),
-          Span("Enter: go on from there (the lines before it are replayed)   n: start at step 1", theme.bold),
-        ], x: rect.x, y: rect.y, clip: rect)
-      return
+      return [
+        Span(" You left this lesson at step \(step + 1). ", theme.prediction),
+        Span("Enter: go on from there (the lines before it are replayed)   n: start at step 1", theme.bold),
+      ]
     }
     if let background = run.background {
       let what =
@@ -136,35 +152,39 @@ extension AppState {
         case .replay: "Replaying \(background.total) lines on fresh sockets"
         case .script(let name): "Running \(background.total) lines from \(name)"
         }
-      canvas.write(
-        " \(context.spinner) \(what): \(background.done) of \(background.total) done", x: rect.x, y: rect.y, style: theme.blocked,
-        clip: rect)
-      return
+      return [Span(" \(context.spinner) \(what): \(background.done) of \(background.total) done", theme.blocked)]
     }
-    if let problem = saveProblem {
-      canvas.write((unicode ? " ⚠ " : " ! ") + problem, x: rect.x, y: rect.y, style: theme.failure, clip: rect)
-      return
-    }
-    if let message = ui.message {
-      canvas.write(" " + message, x: rect.x, y: rect.y, style: theme.bold, clip: rect)
-      return
-    }
+    if let problem = saveProblem { return [Span((unicode ? " ⚠ " : " ! ") + problem, theme.failure)] }
+    if let message = ui.message { return [Span(" " + message, theme.bold)] }
     if let call = run.snapshot.blocked.first {
       let sleeping = call.kernelFunction.map { " (\($0))" } ?? ""
       let text =
         " \(context.spinner) \(call.actor) blocked \(context.seconds(since: call.since)) in \(call.callName)\(sleeping) · Space: next line · i: interrupt"
-      canvas.write(context.blind([Span(text, theme.blocked)]), x: rect.x, y: rect.y, clip: rect)
-      return
+      return context.blind([Span(text, theme.blocked)])
     }
     let next: String
     if let line = run.pendingStatement {
       next = "Next: \(run.statements[line].actorName): \(run.statements[line].source)"
     } else if run.isFinished {
-      next = "Lesson complete. q returns to the lessons."
+      next = "Lesson complete. q returns to the lessons, r plays it again."
     } else {
       next = "Space: on to step \(run.stepIndex + 2)."
     }
-    canvas.write(" " + next, x: rect.x, y: rect.y, style: theme.dim, clip: rect)
+    return [Span(" " + next, theme.dim)]
   }
 
+  /// The status line as the rows it takes: one, or two when it is long (never cut in the middle
+  /// of what it says; a third row's worth ends in "…").
+  func statusRows(_ run: LessonState, _ context: PaneContext, width: Int) -> [StyledLine] {
+    let rows = fold(statusLine(run, context), width: width, indent: 1)
+    guard rows.count > 2 else { return rows }
+    var second = rows[1]
+    let used = second.reduce(0) { $0 + ColumnWidth.of($1.text) }
+    if used >= width - 2, var last = second.popLast() {
+      last.text = String(last.text.dropLast(2))
+      second.append(last)
+    }
+    second.append(Span(" …", theme.dim))
+    return [rows[0], second]
+  }
 }

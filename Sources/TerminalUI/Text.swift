@@ -124,3 +124,39 @@ public func fit(_ text: String, _ width: Int) -> String {
   }
   return (width > 1 ? cut + "…" : cut) + String(repeating: " ", count: max(0, room - used))
 }
+
+/// Folds a line that is wider than `width` onto more lines, keeping every space as it is (code,
+/// a status line): it breaks after the last space that fits, or mid-word when none does, and
+/// starts each further line with `indent` spaces. A line that fits comes back unchanged.
+public func fold(_ line: StyledLine, width: Int, indent: Int = 4) -> [StyledLine] {
+  var cells: [(Character, Style)] = []
+  for span in line { for character in span.text { cells.append((character, span.style)) } }
+  guard width > indent + 1, cells.reduce(0, { $0 + ColumnWidth.of($1.0) }) > width else { return [line] }
+  var lines: [StyledLine] = []
+  var rest = cells[...]
+  var first = true
+  while !rest.isEmpty {
+    let room = first ? width : width - indent
+    var used = 0
+    var end = rest.startIndex
+    while end < rest.endIndex, used + ColumnWidth.of(rest[end].0) <= room {
+      used += ColumnWidth.of(rest[end].0)
+      end += 1
+    }
+    if end < rest.endIndex, let space = rest[rest.startIndex..<end].lastIndex(where: { $0.0 == " " }), space > rest.startIndex {
+      end = space + 1
+    }
+    var spans: StyledLine = first ? [] : [Span(String(repeating: " ", count: indent), rest[rest.startIndex].1)]
+    for (character, style) in rest[rest.startIndex..<end] {
+      if let last = spans.last, last.style == style {
+        spans[spans.count - 1].text.append(character)
+      } else {
+        spans.append(Span(String(character), style))
+      }
+    }
+    lines.append(spans)
+    rest = rest[end...]
+    first = false
+  }
+  return lines
+}
