@@ -35,6 +35,10 @@ static inline int socklab_put(int y, int x, const wchar_t *text, int count, attr
 
 /* Reads one key without waiting: returns OK (character), KEY_CODE_YES (function key) or ERR. */
 static inline int socklab_get_key(wint_t *key) { return get_wch(key); }
+/* Gives back a key read ahead (after an Esc that turned out to stand alone). */
+static inline void socklab_unget_key(int kind, wint_t key) {
+  if (kind == KEY_CODE_YES) ungetch((int)key); else unget_wch((wchar_t)key);
+}
 
 /* True when the locale's character set is UTF-8 (box lines can be drawn). */
 static inline int socklab_locale_is_utf8(void) {

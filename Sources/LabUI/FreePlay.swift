@@ -11,6 +11,10 @@ import TerminalUI
 /// The free-play prompt: what is being typed, the last mistake, history and completion.
 public struct FreePlayState: Sendable {
   public var text = ""
+  /// Where the cursor is in `text` (characters); nil at its end.
+  public var cursor: Int?
+  /// A Ctrl-R search under way.
+  public var search: HistorySearch?
   /// The mistake in the last line submitted, shown under a copy of it with a caret.
   public var error: (line: String, column: Int, message: String)?
   /// Completion candidates or a command's result.

@@ -18,10 +18,23 @@ enum FreePlayUpdate {
   static func key(_ state: inout AppState, _ key: Key) -> [Effect] {
     guard var prompt = state.freePlay else { return [] }
     var effects: [Effect] = []
+    let (handled, run) = prompt.searching(key)
+    if handled {
+      if run { effects = submit(&state, &prompt) }
+      if state.freePlay != nil { state.freePlay = prompt }
+      return effects
+    }
+    if prompt.edit(key, limit: Parser.maximumLineLength) {
+      state.freePlay = prompt
+      return []
+    }
     switch key {
+    case .control("r"):
+      prompt.searchHistory()
     case .enter:
       effects = submit(&state, &prompt)
     case .tab:
+      prompt.cursor = nil
       let run = state.run
       prompt.complete(variables: (run?.variables ?? []) + Array(prompt.known), actors: ["server", "client"] + (run?.actorNames ?? []))
     case .up:
@@ -29,6 +42,7 @@ enum FreePlayUpdate {
       let index = max(0, (prompt.historyIndex ?? prompt.history.count) - 1)
       prompt.historyIndex = index
       prompt.text = prompt.history[index]
+      prompt.cursor = nil
     case .down:
       guard let index = prompt.historyIndex else { return [] }
       if index + 1 < prompt.history.count {
@@ -38,24 +52,16 @@ enum FreePlayUpdate {
         prompt.historyIndex = nil
         prompt.text = ""
       }
-    case .backspace:
-      if !prompt.text.isEmpty { prompt.text.removeLast() }
-    case .function(1), .control("r"):
+      prompt.cursor = nil
+    case .function(1):
       prompt.showReference.toggle()
     case .escape:
       if prompt.text.isEmpty && !prompt.showReference { return Update.leave(&state) }
       prompt.text = ""
+      prompt.cursor = nil
       prompt.showReference = false
     case .pageUp: state.player.scroll(state.player.focus, by: -10)
     case .pageDown: state.player.scroll(state.player.focus, by: 10)
-    case .character(let c):
-      // A pasted megabyte would be redrawn on every frame; no line of the language is longer.
-      guard prompt.text.utf8.count < Parser.maximumLineLength else {
-        prompt.note = "A line may have \(Parser.maximumLineLength) bytes; split it, with variables for the parts."
-        break
-      }
-      prompt.text.append(c)
-      prompt.note = nil
     default:
       break
     }
@@ -70,6 +76,7 @@ enum FreePlayUpdate {
     prompt.history.append(line)
     prompt.historyIndex = nil
     prompt.text = ""
+    prompt.cursor = nil
     if line.hasPrefix(":") {
       state.freePlay = prompt
       let effects = [.appendHistory(line)] + command(&state, line)
@@ -94,8 +101,11 @@ enum FreePlayUpdate {
       state.player.cLines = CRenderer.render(Script(statements: (state.run?.statements ?? []) + [statement]))
       return [.appendHistory(line), .runLine(statement)]
     } catch {
+      // The line stays to be fixed, with the cursor at the mistake.
+      let column = max(0, error.location.column - 1)
       prompt.text = line
-      prompt.error = (line, max(0, error.location.column - 1), error.hint.map { "\(error.message) — \($0)" } ?? error.message)
+      prompt.cursor = min(column, line.count)
+      prompt.error = (line, column, error.hint.map { "\(error.message) — \($0)" } ?? error.message)
       return [.appendHistory(line)]
     }
   }

@@ -124,7 +124,24 @@ extension AppState {
     let ui = player
     let caret = unicode ? "▏" : "_"
     if let state = freePlay {
-      return [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + caret, theme.bold)]
+      if let search = state.search {
+        let found = search.match.map { state.history[$0] } ?? (search.query.isEmpty ? "" : "(no earlier line has it)")
+        return [
+          Span(" history search `", theme.prediction), Span(search.query + caret, theme.bold), Span("': ", theme.prediction),
+          Span(found, theme.text), Span("   Ctrl-R older, Enter runs it, Esc cancels", theme.dim),
+        ]
+      }
+      let characters = Array(state.text)
+      let at = state.caret
+      guard at < characters.count else {
+        return [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + caret, theme.bold)]
+      }
+      var under = theme.bold
+      under.reverse = true
+      return [
+        Span(unicode ? " › " : " > ", theme.prediction), Span(String(characters[..<at]), theme.bold),
+        Span(String(characters[at]), under), Span(String(characters[(at + 1)...]), theme.bold),
+      ]
     }
     if let prompt = ui.prompt {
       let source = run.statements[prompt.statement].source

@@ -106,6 +106,17 @@ public final class NcursesTerminal: TerminalBackend {
     let kind = socklab_get_key(&code)
     if kind == ERR { return nil }
     if kind == KEY_CODE_YES { return functionKey(Int32(code)) }
+    if code == 27 {
+      // Alt-b arrives as Esc then b, together; an Esc on its own has nothing right behind it.
+      var next: wint_t = 0
+      let nextKind = socklab_get_key(&next)
+      if nextKind != ERR {
+        if nextKind != KEY_CODE_YES, let scalar = Unicode.Scalar(UInt32(next)), scalar.value > 32, scalar.value != 127 {
+          return .alt(Character(scalar))
+        }
+        socklab_unget_key(nextKind, next)
+      }
+    }
     return characterKey(UInt32(code))
   }
 

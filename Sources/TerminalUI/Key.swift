@@ -5,6 +5,8 @@ public enum Key: Sendable, Hashable {
   case up, down, left, right, pageUp, pageDown, home, end
   /// Ctrl and a letter: `.control("c")`.
   case control(Character)
+  /// Alt (or Esc, then the key) and a character: `.alt("b")`.
+  case alt(Character)
   case function(Int)
   /// The terminal changed size.
   case resize

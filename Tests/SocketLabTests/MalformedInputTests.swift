@@ -224,8 +224,8 @@ extension Live {
         try tmux.send("-l", line)
         try tmux.send("Enter")
         try tmux.waitFor(shown)
-        // A line with a mistake stays at the prompt to be mended: clear it.
-        try tmux.send("-N", "\(line.count)", "BSpace")
+        // A line with a mistake stays at the prompt to be mended, the cursor on the mistake: clear it.
+        try tmux.send("C-e", "C-u")
       }
       try tmux.send("-l", ":quit")
       try tmux.send("Enter")

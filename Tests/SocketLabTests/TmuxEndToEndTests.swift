@@ -221,5 +221,35 @@ extension Live {
       try again.send("q")
       #expect(again.exitStatus() == "0")
     }
+
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func freePlaysPromptEditsAndSearchesLikeAShell() throws {
+      let tmux = try TmuxSession(width: 100, height: 30, arguments: ["play"])
+      try tmux.waitFor("free play")
+      // A typo at the start of the line, fixed with Home and the arrows.
+      try tmux.send("-l", "x = socket(AF_INET, SOCK_DGRAM, 0)")
+      try tmux.send("Home", "Delete")
+      try tmux.send("-l", "u")
+      try tmux.send("Enter")
+      try tmux.waitFor("int u = socket(AF_INET, SOCK_DGRAM, 0);")
+      try tmux.send("-l", "nothing = 1")
+      try tmux.send("Enter")
+      // Ctrl-R brings the socket line back; Enter runs it again.
+      try tmux.send("C-r")
+      try tmux.send("-l", "DGRAM")
+      try tmux.waitFor("history search `DGRAM")
+      try tmux.send("Enter")
+      let screen = try tmux.waitFor("3 lines run")
+      #expect(screen.components(separatedBy: "socket(AF_INET, SOCK_DGRAM, 0);").count >= 3, "\(screen)")
+      // Alt-B by words and Ctrl-K: the prompt is the one shells have.
+      try tmux.send("-l", "close(u) junk")
+      try tmux.send("M-b", "C-k")
+      try tmux.waitFor("› close(u) ▏")
+      try tmux.send("Escape")
+      try tmux.send("Escape")
+      try tmux.waitFor("Lessons")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
   }
 }
