@@ -73,12 +73,47 @@ int socklab_unblock_signal(int sig) {
 
 void socklab_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
+/* The lab's own descriptors live at 900 and above, so that the numbers a learner's sockets get
+   are never taken, even for a moment, by the lab's bookkeeping (a closed descriptor's number
+   stays free until the learner's next socket takes it, as in a program of one thread). */
+int socklab_private_fd(int fd) {
+  if (fd < 0 || fd >= 900) return fd;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
+/* One netlink socket for every sock_diag request, opened once: each request is told from a
+   late answer to an earlier one by its sequence number. */
+static pthread_mutex_t socklab_nl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int socklab_nl = -1;
+static uint32_t socklab_nl_seq = 0;
+
+static int socklab_diag_locked(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
+                               struct socklab_diag_entry *out, int max);
+
 /* Sends one sock_diag request for TCP sockets and collects the answers into `out`. */
 static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
                                 struct socklab_diag_entry *out, int max) {
-  int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (nl < 0) return -1;
+  pthread_mutex_lock(&socklab_nl_lock);
+  if (socklab_nl < 0) socklab_nl = socklab_private_fd(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  int count = socklab_nl < 0 ? -1 : socklab_diag_locked(req, dump, filter, filter_len, out, max);
+  if (count < 0 && socklab_nl >= 0) {
+    /* After a failure the socket may hold half an answer: start afresh next time. */
+    int saved = errno;
+    close(socklab_nl);
+    socklab_nl = -1;
+    errno = saved;
+  }
+  pthread_mutex_unlock(&socklab_nl_lock);
+  return count;
+}
 
+static int socklab_diag_locked(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
+                               struct socklab_diag_entry *out, int max) {
+  int nl = socklab_nl;
+  uint32_t seq = ++socklab_nl_seq;
   struct {
     struct nlmsghdr nlh;
     struct inet_diag_req_v2 req;
@@ -90,6 +125,7 @@ static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const vo
   msg.nlh.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof msg.req) + NLA_ALIGN(attr_len));
   msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   msg.nlh.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
+  msg.nlh.nlmsg_seq = seq;
   msg.req = *req;
   if (filter_len > 0 && filter_len <= (int)sizeof msg.filter) {
     msg.attr.nla_type = INET_DIAG_REQ_BYTECODE;
@@ -100,12 +136,7 @@ static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const vo
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
   kernel.nl_family = AF_NETLINK;
-  if (sendto(nl, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
-    int saved = errno;
-    close(nl);
-    errno = saved;
-    return -1;
-  }
+  if (sendto(nl, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -1;
 
   int count = 0;
   char buf[16384] __attribute__((aligned(4)));
@@ -113,19 +144,18 @@ static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const vo
     ssize_t n = recv(nl, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int saved = errno;
-      close(nl);
-      errno = saved;
       return -1;
     }
     if (n == 0) break;
     struct nlmsghdr *h = (struct nlmsghdr *)buf;
     unsigned int len = (unsigned int)n;
+    int ours = 0;
     for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq) continue; /* a late answer to an earlier request */
+      ours = 1;
       if (h->nlmsg_type == NLMSG_DONE) goto done;
       if (h->nlmsg_type == NLMSG_ERROR) {
         struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
-        close(nl);
         if (e->error == 0) return count;
         errno = -e->error;
         return -1;
@@ -145,10 +175,9 @@ static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const vo
       o->wqueue = d->idiag_wqueue;
     }
     /* An exact request answers with one message and no NLMSG_DONE. */
-    if (!dump) break;
+    if (!dump && ours) break;
   }
 done:
-  close(nl);
   return count;
 }
 

@@ -79,7 +79,14 @@ public struct PlayerUI: Sendable, Equatable {
   var noticeShown = 0
   var predictionsKept = 0
 
+  /// Scrolls `pane` by `delta` lines (negative: up). The Log counts from its end, so that once
+  /// scrolled back down to it, it follows new lines again.
   public mutating func scroll(_ pane: Pane, by delta: Int) {
+    if pane == .log {
+      let back = max(0, (scroll[.log] ?? 0) - delta)
+      scroll[.log] = back == 0 ? nil : back
+      return
+    }
     scroll[pane] = max(0, (scroll[pane] ?? 0) + delta)
   }
 }

@@ -147,13 +147,15 @@ extension FreePlayState {
     if let name = Self.callBeingTyped(state.text), let spec = CallCatalog.spec(named: name) {
       if !pinned.isEmpty { pinned.append([]) }
       pinned += wrap([Span(spec.signature, theme.code), Span(": " + spec.summary, theme.text)], width: width)
-      if state.showReference {
-        if let reference = CallReference.entry(for: name) {
-          pinned += wrap([Span("Returns: ", theme.bold), Span(reference.returns, theme.text)], width: width)
-          for (errno, why) in reference.errors {
-            pinned += wrap([Span("  \(errno): ", theme.failure), Span(why, theme.text)], width: width, indent: 4)
-          }
+      if state.showReference, let reference = CallReference.entry(for: name) {
+        // The whole reference, in the pane's text, where it scrolls (PgUp/PgDn) and zooms (F2).
+        var entry = wrap([Span(spec.signature, theme.code)], width: width)
+        entry += wrap([Span("Returns: ", theme.bold), Span(reference.returns, theme.text)], width: width)
+        for (errno, why) in reference.errors {
+          entry += wrap([Span("  \(errno): ", theme.failure), Span(why, theme.text)], width: width, indent: 4)
         }
+        text = entry + [[]] + text
+        pinned += [[Span("F1 closes the reference; PgUp/PgDn scroll it, F2 zooms it", theme.dim)]]
       } else {
         pinned += [[Span("F1: the full reference", theme.dim)]]
       }
@@ -162,7 +164,9 @@ extension FreePlayState {
       if !pinned.isEmpty { pinned.append([]) }
       pinned += wrap([Span(note, theme.dim)], width: width)
     }
-    if pinned.isEmpty { text += [[], [Span("Your lines appear in the Code pane as C; results in the Log.", theme.dim)]] }
+    if pinned.isEmpty {
+      text += [[]] + wrap([Span("Your lines appear in the Code pane as C; results in the Log.", theme.dim)], width: width)
+    }
     return (text, pinned)
   }
 }

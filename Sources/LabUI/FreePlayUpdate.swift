@@ -33,6 +33,13 @@ enum FreePlayUpdate {
       prompt.searchHistory()
     case .enter:
       effects = submit(&state, &prompt)
+    case .tab where prompt.text.isEmpty, .backTab:
+      // With nothing typed, Tab moves between the panes (Shift-Tab back), for PgUp/PgDn and F2.
+      state.player.focus = Update.next(after: state.player.focus, by: key == .backTab ? -1 : 1)
+    case .function(2):
+      state.player.zoomed = state.player.zoomed == nil ? state.player.focus : nil
+    case .escape where state.player.zoomed != nil:
+      state.player.zoomed = nil
     case .tab:
       prompt.cursor = nil
       let run = state.run
@@ -55,6 +62,9 @@ enum FreePlayUpdate {
       prompt.cursor = nil
     case .function(1):
       prompt.showReference.toggle()
+      // The reference opens at its top, in the Lesson pane, where PgUp/PgDn and F2 reach it.
+      state.player.scroll[.lesson] = 0
+      if prompt.showReference { state.player.focus = .lesson }
     case .escape:
       if prompt.text.isEmpty && !prompt.showReference { return Update.leave(&state) }
       prompt.text = ""

@@ -35,8 +35,28 @@ extension AppState {
 
   // MARK: Help
 
+  /// Free play's own keys and commands.
+  var freePlayKeys: [(String, String)] {
+    [
+      ("Enter", "run the line (a mistake stays, the cursor on it)"),
+      (unicode ? "← → Home End" : "Left Right Home End", "move in the line; Ctrl-A, Ctrl-E, Alt-B, Alt-F too"),
+      ("Ctrl-U Ctrl-K Ctrl-W", "cut before the cursor, after it, the word before it"),
+      (unicode ? "↑ ↓" : "Up Down", "earlier lines (kept between runs)"),
+      ("Ctrl-R", "search the earlier lines"),
+      ("Tab", "complete a call, constant, variable or actor"),
+      ("Tab on an empty line", "move focus between panes (Shift-Tab back)"),
+      ("F1", "the reference of the call being typed"),
+      ("F2", "zoom the focused pane (Esc returns)"),
+      ("PgUp PgDn", "scroll the focused pane"),
+      (":save FILE  :load FILE", "write the session as a script; run one"),
+      (":export FILE.c", "write the session as a C program"),
+      (":interrupt  :quit", "wake a blocked call; leave (or Esc on an empty line)"),
+      ("Ctrl-C", "quit"),
+    ]
+  }
+
   func drawHelp(_ canvas: inout Canvas) {
-    let keys: [(String, String)] = [
+    let keys: [(String, String)] = freePlay != nil ? freePlayKeys : [
       ("Space Enter \(unicode ? "→" : "Right")", "run the next line (or go to the next step)"),
       (unicode ? "←" : "Left", "go back one line (replayed on fresh sockets)"),
       ("p", "answer the prediction before the line runs"),

@@ -40,7 +40,7 @@ extension AppState {
     canvas.write(status, in: layout.status)
     let keys =
       freePlay != nil
-      ? "Enter run  Tab complete  \(unicode ? "↑↓" : "Up/Down") history  F1 reference  :save FILE  :load FILE  Esc leave"
+      ? "Enter run  Tab complete  \(unicode ? "↑↓" : "Up/Down") history  Ctrl-R search  F1 ref  F2 zoom  :help  Esc leave"
       : ui.zoomed != nil
         ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
         : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  L layers  z zoom  ? help  q lessons"
@@ -92,7 +92,9 @@ extension AppState {
     case .address: lines = context.addressLines(width: inside.width).map(context.blind)
     case .log:
       lines = context.logLines().map(context.blindResult).flatMap { wrap($0, width: inside.width, indent: 4) }
-      if !focused || ui.scroll[pane] == nil { offset = Self.pagedOffset(showingEndOf: lines.count, visible: inside.height) }
+      // The Log's scroll counts back from its end: at 0 it follows new lines.
+      let end = Self.pagedOffset(showingEndOf: lines.count, visible: inside.height)
+      offset = max(0, end - (focused ? ui.scroll[pane] ?? 0 : 0))
     }
     offset = min(offset, max(0, lines.count - area.height))
     canvas.write(lines, in: area, offset: offset)

@@ -207,7 +207,7 @@ public enum Update {
     return []
   }
 
-  private static func next(after pane: Pane, by step: Int) -> Pane {
+  static func next(after pane: Pane, by step: Int) -> Pane {
     let all = Pane.allCases
     let index = all.firstIndex(of: pane) ?? 0
     return all[(index + step + all.count) % all.count]

@@ -1,4 +1,5 @@
 import Foundation
+import LabScript
 import LabUI
 import Lessons
 import TerminalUI
@@ -125,6 +126,49 @@ extension Live {
       // History: the last line comes back with the up arrow.
       lab.press(.up)
       #expect(lab.app.freePlay?.text == ":export \(exported)")
+    }
+
+    @Test func theReferenceScrollsToConnectsLastErrnoAndZooms() throws {
+      let lab = try freePlay()
+      let last = try #require(CallReference.entry(for: "connect")?.errors.last?.name)
+      lab.type("connect(").press(.function(1))
+      #expect(lab.text.contains("Returns: "), "\(lab.text)")
+      var pages = 0
+      while !lab.text.contains("\(last): ") && pages < 10 {
+        lab.press(.pageDown)
+        pages += 1
+      }
+      #expect(lab.text.contains("\(last): "), "PgDn reaches the last errno:\n\(lab.text)")
+      lab.press(.function(2))
+      #expect(lab.text.contains("Lesson (zoomed)"))
+      #expect(lab.app.freePlay?.text == "connect(", "the keys did not touch the line")
+      lab.press(.escape)
+      #expect(!lab.text.contains("(zoomed)"))
+    }
+
+    @Test func theLogFollowsAgainOnceScrolledBackToItsEnd() throws {
+      let lab = try freePlay()
+      for n in 1...30 { enter(lab, "v\(n) = \(n)") }
+      #expect(lab.text.contains("main: v30 = 30"))
+      lab.press(.pageUp)
+      #expect(!lab.text.contains("main: v30 = 30"), "scrolled back")
+      enter(lab, "w = 31")
+      #expect(!lab.text.contains("main: w = 31"), "scrolled back, the Log stays where it was")
+      lab.press(.pageDown)
+      enter(lab, "x = 32")
+      #expect(lab.text.contains("main: x = 32"), "following new lines again:\n\(lab.text)")
+    }
+
+    @Test func tabOnAnEmptyLineMovesFocusAndHelpIsFreePlays() throws {
+      let lab = try freePlay()
+      lab.press(.tab)
+      #expect(lab.text.contains("┏ Lesson"), "focus moved on from the Log:\n\(lab.text)")
+      lab.press(.function(2))
+      #expect(lab.text.contains("Lesson (zoomed)"))
+      lab.press(.escape)
+      lab.type(":help").press(.enter)
+      #expect(lab.text.contains("search the earlier lines") && lab.text.contains("write the session as a script"), "\(lab.text)")
+      #expect(!lab.text.contains("answer the prediction before the line runs"))
     }
   }
 }

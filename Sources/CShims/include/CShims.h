@@ -60,6 +60,9 @@ int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max);
 /// kernel still walks its tables; use it only when the lab has something to look for).
 int socklab_diag_tcp_port(int family, uint16_t port, struct socklab_diag_entry *out, int max);
 
+/* Moves one of the lab's own descriptors to 900 or above, out of the range learners' sockets use. */
+int socklab_private_fd(int fd);
+
 /// The one TCP socket with exactly these addresses (16 bytes each; an IPv4 address in the first
 /// four), found by the kernel's hash lookup, whatever else the host has. Returns 1 and fills
 /// `out` when there is one, 0 when there is none, -1 with errno on failure.

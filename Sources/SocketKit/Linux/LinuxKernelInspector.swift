@@ -112,15 +112,10 @@ struct LinuxKernelInspector: KernelInspector {
   }
 
   func sleepingIn(threadID: Int32) -> String? {
-    let path = "/proc/self/task/\(threadID)/wchan"
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { Glibc.close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 128)
-    let count = read(fd, &buffer, buffer.count)
-    guard count > 0 else { return nil }
-    let name = String(decoding: buffer.prefix(count), as: UTF8.self)
-    return name == "0" ? nil : name
+    // The file of each thread is opened once, above the learners' descriptor numbers, and read
+    // again from its start each time: the sampler asks often, and a descriptor it opened and
+    // closed between two of a learner's calls could take a number the learner just freed.
+    WchanFiles.shared.read(threadID: threadID)
   }
 
   func currentThreadID() -> Int32 { socklab_gettid() }
@@ -133,4 +128,48 @@ struct LinuxKernelInspector: KernelInspector {
   func isOpen(fd: Int32) -> Bool { socklab_fcntl(fd, F_GETFD, 0) >= 0 }
 
   func pause(milliseconds: Int32) { _ = Glibc.poll(nil, 0, milliseconds) }
+}
+
+/// The open `/proc/self/task/TID/wchan` files, by thread.
+final class WchanFiles: @unchecked Sendable {
+  static let shared = WchanFiles()
+  private var lock = pthread_mutex_t()
+  private var files: [Int32: Int32] = [:]
+  private var order: [Int32] = []
+  private let limit = 64
+
+  private init() { pthread_mutex_init(&lock, nil) }
+
+  func read(threadID: Int32) -> String? {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    for attempt in 0..<2 {
+      guard let fd = file(for: threadID) else { return nil }
+      var buffer = [UInt8](repeating: 0, count: 128)
+      let count = pread(fd, &buffer, buffer.count, 0)
+      if count > 0 {
+        let name = String(decoding: buffer.prefix(count), as: UTF8.self)
+        return name == "0" ? nil : name
+      }
+      // The thread ended (and its id may come back for another): open the file again, once.
+      forget(threadID)
+      if attempt == 1 { return nil }
+    }
+    return nil
+  }
+
+  private func file(for threadID: Int32) -> Int32? {
+    if let fd = files[threadID] { return fd }
+    let fd = socklab_private_fd(open("/proc/self/task/\(threadID)/wchan", O_RDONLY | O_CLOEXEC))
+    guard fd >= 0 else { return nil }
+    files[threadID] = fd
+    order.append(threadID)
+    if order.count > limit { forget(order[0]) }
+    return fd
+  }
+
+  private func forget(_ threadID: Int32) {
+    if let fd = files.removeValue(forKey: threadID) { Glibc.close(fd) }
+    order.removeAll { $0 == threadID }
+  }
 }
