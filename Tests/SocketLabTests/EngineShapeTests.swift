@@ -120,10 +120,7 @@ extension Live {
     @Test func aReplayRunsOnItsOwnThreadAndShowsItsProgress() throws {
       let lab = try Harness(width: 120, height: 40)
       lab.press(.enter)
-      for _ in 0..<80 {
-        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains("tcp_state(a)") { break }
-        lab.step()
-      }
+      lab.advance(untilNextLineContains: "tcp_state(a)")
       let before = lab.player.nextLine
       let port = lab.player.port
       lab.app.handle(.left)

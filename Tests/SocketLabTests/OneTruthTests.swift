@@ -14,12 +14,7 @@ extension Live {
       return lab
     }
 
-    func advance(_ lab: Harness, until text: String) {
-      for _ in 0..<200 {
-        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains(text) { return }
-        lab.step()
-      }
-    }
+    func advance(_ lab: Harness, until text: String) { lab.advance(untilNextLineContains: text) }
 
     @Test func aDescriptorWhoseConnectionIsInTimeWaitIsOneRow() throws {
       let lab = try open(lesson: 1)

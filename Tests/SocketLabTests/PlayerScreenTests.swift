@@ -61,6 +61,15 @@ final class Harness {
     }
   }
 
+  /// Plays on (bounded) until the next line to run contains `text`.
+  func advance(untilNextLineContains text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    for _ in 0..<200 {
+      if let line = player.pendingStatement, player.statements[line].source.contains(text) { return }
+      step()
+    }
+    Issue.record("never reached a line containing \(text)", sourceLocation: sourceLocation)
+  }
+
   /// How many lines did not run to a verdict that held (failed, refused, still running or blocked).
   var unfinishedOrFailedLines: Int {
     player.lineStates.values.filter {
@@ -303,11 +312,7 @@ extension Live {
 
     /// Presses Space until the next line to run contains `text`.
     private func advance(_ lab: Harness, untilNextLineContains text: String) throws {
-      for _ in 0..<80 {
-        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains(text) { return }
-        lab.step()
-      }
-      Issue.record("never reached a line containing \(text)")
+      lab.advance(untilNextLineContains: text)
     }
   }
 }

@@ -9,18 +9,8 @@ extension Live {
     /// Opens lesson `number`, plays up to the prediction whose answer is `answer`, types `guess`,
     /// and returns the screen.
     func predict(lesson number: Int, answer: String, guess: String) throws -> String {
-      let lab = try Harness(width: 120, height: 40)
-      for _ in 1..<number { lab.press(.down) }
-      lab.press(.enter)
-      for _ in 0..<200 {
-        if let line = lab.player.pendingStatement, lab.player.statements[line].expectation == .prediction,
-          lab.player.guesses[line] == nil, lab.player.step.prediction?.answer == answer
-        {
-          break
-        }
-        lab.step()
-      }
-      lab.press(.character(" ")).type(guess).press(.enter)
+      let lab = try ask(lesson: number, answer: answer)
+      lab.type(guess).press(.enter)
       return lab.text
     }
 

@@ -48,10 +48,7 @@ extension Live {
     @Test func goingBackAfterAcceptReplaysCleanly() throws {
       let lab = try Harness(width: 120, height: 40)
       lab.press(.enter)
-      for _ in 0..<80 {
-        if let line = lab.player.pendingStatement, lab.player.statements[line].source.contains("tcp_state(a)") { break }
-        lab.step()
-      }
+      lab.advance(untilNextLineContains: "tcp_state(a)")
       // accept() has returned (the client connected); go back over the line after it, twice.
       lab.step()
       for _ in 0..<2 {
