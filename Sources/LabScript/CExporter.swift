@@ -443,7 +443,7 @@ public enum CExporter {
         for (int more = 1; more;) {
           ssize_t n = recv(nl, buffer, sizeof buffer, 0);
           if (n <= 0) break;
-          int length = (int)n;
+          unsigned int length = (unsigned int)n;
           for (struct nlmsghdr *h = (struct nlmsghdr *)buffer; NLMSG_OK(h, length); h = NLMSG_NEXT(h, length)) {
             if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) { more = 0; break; }
             struct inet_diag_msg *d = NLMSG_DATA(h);

@@ -21,6 +21,10 @@ public struct CRenderer: Sendable {
     var lines: [String] = []
     if case .call(let name, let arguments, _) = statement.expression {
       if let spec = CallCatalog.spec(named: name), spec.kind == .builder, case .name(let target, _)? = statement.target {
+        // `struct sockaddr_in addr;` typed as C stays that one line, as typed.
+        if arguments.isEmpty, let typed = CDeclarations.declaredType(in: statement.source), typed.hasPrefix("struct ") {
+          return declare(target, typed)
+        }
         return builder(name, arguments, into: target)
       }
       lines += declareOutParameters(name, arguments)
@@ -34,7 +38,7 @@ public struct CRenderer: Sendable {
     let call = expression(statement.expression, top: true)
     guard let target = statement.target else { return lines + ["\(call);"] }
     if case .name(let name, _) = target, declared[name] == nil {
-      let type = staticType(of: statement.expression)
+      let type = CDeclarations.declaredType(in: statement.source) ?? staticType(of: statement.expression)
       declared[name] = type
       return lines + ["\(declaration(type, name)) = \(call);"]
     }
@@ -105,6 +109,8 @@ public struct CRenderer: Sendable {
       default: return "int"
       }
     case .name(let name, _): return declared[name] ?? "int"
+    // A size kept in a variable is most often an address length for accept() or recvfrom().
+    case .sizeof: return "socklen_t"
     default: return "int"
     }
   }
@@ -131,6 +137,8 @@ public struct CRenderer: Sendable {
       }
       if a.count == 3 { lines.append("\(target).sin6_scope_id = \(expression(a[2]));") }
       return lines
+    case "memset":
+      return ["memset(&\(target), 0, sizeof \(target));"]
     case "buffer":
       declared[target] = "char[]"
       return ["char \(target)[\(expression(a[0]))];"]

@@ -144,6 +144,7 @@ public enum CallCatalog {
       "sockaddr_in6", ["addr", "port", "scope_id"], arities: [0, 2, 3], .builder,
       "a struct sockaddr_in6: IPv6 address text, a port field and an optional scope id"),
     spec("buffer", ["size"], .builder, "a char array of size bytes for recv and recvfrom"),
+    spec("memset", ["dest", "c", "n"], .builder, "fills a variable with zero bytes: memset(&addr, 0, sizeof addr)"),
     spec("linger", ["onoff", "seconds"], .builder, "a struct linger for SO_LINGER"),
     spec("pollfd", ["fd", "events"], .builder, "a struct pollfd for poll()"),
     spec("pollfds", ["pollfd", "..."], arities: Set(1...64), .builder, "an array of struct pollfd"),

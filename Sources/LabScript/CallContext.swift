@@ -638,6 +638,22 @@ struct CallContext {
         throw ScriptError(
           "sockaddr_in6() needs address text or an in6_addr, not \(other.kindName)", at: a[0].location, hint: "write \"::1\"")
       }
+    case "memset":
+      // memset(&x, 0, sizeof x): the variable, zeroed (an address keeps its family, as the
+      // struct's type does in C).
+      guard case .addressOf(let inner, _) = a[0], let name = inner.rootName, let old = environment.variable(name)?.value else {
+        throw ScriptError("memset needs the address of a variable", at: a[0].location, hint: "write memset(&addr, 0, sizeof addr)")
+      }
+      guard try integer(a[1]) == 0 else {
+        throw ScriptError("the lab's memset fills with 0 only", at: a[1].location, hint: "write memset(&addr, 0, sizeof addr)")
+      }
+      switch old {
+      case .socketAddress(.ipv6?): return .socketAddress(.emptyIPv6())
+      case .socketAddress: return .socketAddress(.emptyIPv4())
+      case .buffer(_, let capacity): return .buffer(contents: [], capacity: capacity)
+      case .int: return .int(0)
+      default: return old
+      }
     case "buffer":
       let size = try integer(a[0])
       guard (1...1_048_576).contains(size) else {

@@ -105,6 +105,7 @@ public struct CallReference: Sendable {
     "bio_addr": CallReference(returns: "a BIO_ADDR made with BIO_ADDR_rawmake (port already in network order)", errors: noErrors),
     "addrinfo": CallReference(
       returns: "a struct addrinfo with only the hints set (family, socket type, flags)", errors: noErrors),
+    "memset": CallReference(returns: "its first argument; the variable it points at is now all zero bytes", errors: noErrors),
     "value": CallReference(returns: "what the expression holds now, so a line can check it", errors: noErrors),
     "tcp_state": CallReference(
       returns:

@@ -4,7 +4,7 @@ public struct Token: Sendable, Hashable {
     case identifier(String)
     case integer(Int)
     case string([UInt8])
-    /// One of `( ) , : = & . | - ? *`
+    /// One of `( ) , : = & . | - ? * ; [ ]` (the last three only in C declarations)
     case punctuation(Character)
     case comment(String)
   }
@@ -47,7 +47,7 @@ struct Lexer {
       } else if c == "\"" {
         let start = i
         tokens.append(Token(kind: .string(try string(&i)), location: at(start), offset: start))
-      } else if "(),:=&.|-?*".contains(c) {
+      } else if "(),:=&.|-?*;[]".contains(c) {
         tokens.append(Token(kind: .punctuation(c), location: at(i), offset: i))
         i += 1
       } else {

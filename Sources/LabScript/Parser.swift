@@ -64,7 +64,14 @@ public enum Parser {
       tokens.removeLast()
     }
     guard !tokens.isEmpty else { return nil }
+    // C declarations as a student writes them: `int s = socket(...);`, `struct sockaddr_in a;`.
+    let hasActor = tokens.count > 1 && tokens[1].kind == .punctuation(":") && { if case .identifier = tokens[0].kind { return true } else { return false } }()
+    let sourceStart = tokens.count > (hasActor ? 2 : 0) ? tokens[hasActor ? 2 : 0].offset : nil
+    tokens = try CDeclarations.rewrite(tokens, from: hasActor ? 2 : 0, line: line)
+    if let end = Self.sourceEnd(afterDroppingSemicolon: characters, sourceEnd) { sourceEnd = end }
+    guard !tokens.isEmpty else { return nil }
     var parser = TokenParser(tokens: tokens, text: characters, line: line, sourceEnd: sourceEnd)
+    parser.sourceStart = sourceStart
     let statement = try parser.statement(comment: comment)
     var defines: [String] = []
     try check(statement, known: known, defines: &defines)
@@ -72,6 +79,14 @@ public enum Parser {
     result.defines = defines
     known.formUnion(defines)
     return result
+  }
+
+  /// Where the line's source ends without a final `;` (and the blanks before it).
+  private static func sourceEnd(afterDroppingSemicolon characters: [Character], _ end: Int) -> Int? {
+    var i = end
+    while i > 0, characters[i - 1] == " " || characters[i - 1] == "\t" { i -= 1 }
+    guard i > 0, characters[i - 1] == ";" else { return nil }
+    return i - 1
   }
 
   /// Parses the answer a lesson gives for a prediction point, in the form of an expectation
@@ -294,6 +309,8 @@ struct TokenParser {
   let line: Int
   /// Where the statement's text ends: at its comment, or the end of the line.
   let sourceEnd: Int
+  /// Where it starts, when not at its first token (a C declaration's type was taken off).
+  var sourceStart: Int?
   var position = 0
   /// How many expressions enclose the one being parsed.
   private var depth = 0
@@ -368,7 +385,7 @@ struct TokenParser {
       throw ScriptError(
         "unexpected \(describe(extra))", at: extra.location, hint: "one call per line; write the expected result after ` = `")
     }
-    let source = Self.normalisedSource(text[tokens[actor == nil ? 0 : 2].offset..<sourceEnd])
+    let source = Self.normalisedSource(text[(sourceStart ?? tokens[actor == nil ? 0 : 2].offset)..<sourceEnd])
     return Statement(
       actor: actor, target: target, expression: expression, expectation: expectation, expectationLocation: expectationLocation,
       comment: comment, location: start, source: source, defines: [], answer: nil)

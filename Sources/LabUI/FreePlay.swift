@@ -75,7 +75,13 @@ extension FreePlayState {
           every pane follows. Lines without an actor run as `main`; start a line with `server:` or
           `client:` to use several actors, so that one can block while another goes on.
 
-          - `s = socket(AF_INET, SOCK_STREAM, 0)` makes a socket
+          - `s = socket(AF_INET, SOCK_STREAM, 0)` makes a socket; C works too:
+            `int s = socket(AF_INET, SOCK_STREAM, 0);`
+          - an address in one line: `addr = sockaddr_in("127.0.0.1", htons(PORT))`;
+            or as C: `struct sockaddr_in addr;`, then `addr.sin_family = AF_INET;`,
+            `addr.sin_port = htons(PORT);` and
+            `inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);`
+          - `char buf[64];`, `socklen_t len = sizeof addr;` and `memset(&addr, 0, sizeof addr);` too
           - Tab completes calls, constants, variables and actors
           - F1 shows the reference of the call being typed
           - `:save FILE` writes the session as a script, `:load FILE` runs one

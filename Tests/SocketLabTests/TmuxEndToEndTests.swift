@@ -1,4 +1,5 @@
 import Foundation
+import LabScript
 import Lessons
 import Testing
 
@@ -239,17 +240,100 @@ extension Live {
       try tmux.send("-l", "DGRAM")
       try tmux.waitFor("history search `DGRAM")
       try tmux.send("Enter")
-      let screen = try tmux.waitFor("3 lines run")
+      var screen = try tmux.waitFor("3 lines run")
+      for _ in 0..<50 where screen.components(separatedBy: "socket(AF_INET, SOCK_DGRAM, 0);").count < 3 {
+        usleep(100_000)
+        screen = try tmux.screen()
+      }
       #expect(screen.components(separatedBy: "socket(AF_INET, SOCK_DGRAM, 0);").count >= 3, "\(screen)")
       // Alt-B by words and Ctrl-K: the prompt is the one shells have.
       try tmux.send("-l", "close(u) junk")
       try tmux.send("M-b", "C-k")
       try tmux.waitFor("› close(u) ▏")
+      try tmux.send("C-u")
+      // F1 on connect(: its reference, scrolled with PgDn down to its last errno.
+      try tmux.send("-l", "connect(")
+      try tmux.send("F1")
+      try tmux.waitFor("Returns: ")
+      let last = try #require(CallReference.entry(for: "connect")?.errors.last?.name)
+      var found = false
+      for _ in 0..<8 where !found {
+        found = try tmux.screen().contains("\(last): ")
+        if !found { try tmux.send("NPage") }
+      }
+      #expect(found, "PgDn never reached \(last)")
+      try tmux.send("F1", "C-u")
       try tmux.send("Escape")
       try tmux.send("Escape")
       try tmux.waitFor("Lessons")
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
+    }
+
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func aConversationTypedAsBeejWritesItRunsSavesReplaysAndCompiles() throws {
+      let folder = try temporaryFolder("beej")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["play"])
+      try tmux.waitFor("free play")
+      let lines = [
+        "server: int sockfd = socket(AF_INET, SOCK_STREAM, 0);",
+        "server: struct sockaddr_in my_addr;",
+        "server: memset(&my_addr, 0, sizeof my_addr);",
+        "server: my_addr.sin_family = AF_INET;",
+        "server: my_addr.sin_port = htons(PORT);",
+        "server: inet_pton(AF_INET, \"127.0.0.1\", &my_addr.sin_addr);",
+        "server: bind(sockfd, &my_addr, sizeof my_addr);",
+        "server: listen(sockfd, 10);",
+        "client: int c = socket(AF_INET, SOCK_STREAM, 0);",
+        "client: struct sockaddr_in their_addr;",
+        "client: their_addr.sin_family = AF_INET;",
+        "client: their_addr.sin_port = htons(PORT);",
+        "client: inet_pton(AF_INET, \"127.0.0.1\", &their_addr.sin_addr);",
+        "client: connect(c, &their_addr, sizeof their_addr);",
+        "server: socklen_t addr_size = sizeof their_addr;",
+        "server: int new_fd = accept(sockfd, &peer, &addr_size);",
+        "client: send(c, \"hello\", 5, 0);",
+        "server: char buf[64];",
+        "server: ssize_t n = recv(new_fd, buf, sizeof buf, 0);",
+      ]
+      for (index, line) in lines.enumerated() {
+        try tmux.send("-l", line)
+        try tmux.send("Enter")
+        try tmux.waitFor("\(index + 1) lines run")
+      }
+      let screen = try tmux.waitFor("ssize_t n = recv(new_fd, buf, sizeof buf, 0);")
+      #expect(screen.contains("ESTABLISHED"), "\(screen)")
+      #expect(!screen.contains("✗"), "\(screen)")
+      let script = folder.appendingPathComponent("beej.lab").path
+      let program = folder.appendingPathComponent("beej.c").path
+      try tmux.send("-l", ":save \(script)")
+      try tmux.send("Enter")
+      try tmux.waitFor("Saved 19 lines")
+      try tmux.send("-l", ":export \(program)")
+      try tmux.send("Enter")
+      try tmux.waitFor("Exported 19 lines")
+      try tmux.send("-l", ":quit")
+      try tmux.send("Enter")
+      try tmux.waitFor("Lessons")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+      // The saved script replays headless as it ran, and the export compiles and runs.
+      let replay = try Socklab.run(["run", script])
+      #expect(replay.status == 0, "\(replay.output)\(replay.errors)")
+      #expect(replay.output.contains("server: n = recv("))
+      let binary = folder.appendingPathComponent("beej").path
+      let compile = Process()
+      compile.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      compile.arguments = ["cc", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", binary, program]
+      try compile.run()
+      compile.waitUntilExit()
+      #expect(compile.terminationStatus == 0)
+      // The exported program paces its threads by time (150 ms a line); on a loaded machine a
+      // first run can lose that race, so it gets a second chance.
+      var run = try Socklab.run([], program: URL(fileURLWithPath: binary))
+      if !run.output.contains("# ok") { run = try Socklab.run([], program: URL(fileURLWithPath: binary)) }
+      #expect(run.output.contains("# ok"), "\(run.output)\(run.errors)")
     }
   }
 }
