@@ -43,6 +43,12 @@ final class TmuxSession {
 
   func send(_ keys: String...) throws { try spawn(["send-keys", "-t", name] + keys, capture: false) }
 
+  /// Types `line` as it is and presses Enter.
+  func enter(_ line: String) throws {
+    try send("-l", line)
+    try send("Enter")
+  }
+
   func run(_ arguments: String...) throws { try spawn(arguments, capture: false) }
 
   @discardableResult
@@ -131,8 +137,7 @@ extension Live {
           Thread.sleep(forTimeInterval: 0.5)
           try tmux.send("Space")
         } else if screen.contains("Your prediction for") {
-          try tmux.send("-l", answers.isEmpty ? "?" : answers.removeFirst())
-          try tmux.send("Enter")
+          try tmux.enter(answers.isEmpty ? "?" : answers.removeFirst())
         } else {
           try tmux.send("Space")
         }
@@ -230,11 +235,9 @@ extension Live {
       // A typo at the start of the line, fixed with Home and the arrows.
       try tmux.send("-l", "x = socket(AF_INET, SOCK_DGRAM, 0)")
       try tmux.send("Home", "Delete")
-      try tmux.send("-l", "u")
-      try tmux.send("Enter")
+      try tmux.enter("u")
       try tmux.waitFor("int u = socket(AF_INET, SOCK_DGRAM, 0);")
-      try tmux.send("-l", "nothing = 1")
-      try tmux.send("Enter")
+      try tmux.enter("nothing = 1")
       // Ctrl-R brings the socket line back; Enter runs it again.
       try tmux.send("C-r")
       try tmux.send("-l", "DGRAM")
@@ -298,8 +301,7 @@ extension Live {
         "server: ssize_t n = recv(new_fd, buf, sizeof buf, 0);",
       ]
       for (index, line) in lines.enumerated() {
-        try tmux.send("-l", line)
-        try tmux.send("Enter")
+        try tmux.enter(line)
         try tmux.waitFor("\(index + 1) lines run")
       }
       let screen = try tmux.waitFor("ssize_t n = recv(new_fd, buf, sizeof buf, 0);")
@@ -307,14 +309,11 @@ extension Live {
       #expect(!screen.contains("✗"), "\(screen)")
       let script = folder.appendingPathComponent("beej.lab").path
       let program = folder.appendingPathComponent("beej.c").path
-      try tmux.send("-l", ":save \(script)")
-      try tmux.send("Enter")
+      try tmux.enter(":save \(script)")
       try tmux.waitFor("Saved 19 lines")
-      try tmux.send("-l", ":export \(program)")
-      try tmux.send("Enter")
+      try tmux.enter(":export \(program)")
       try tmux.waitFor("Exported 19 lines")
-      try tmux.send("-l", ":quit")
-      try tmux.send("Enter")
+      try tmux.enter(":quit")
       try tmux.waitFor("Lessons")
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
