@@ -97,8 +97,10 @@ public enum CExporter {
       #include <stdint.h>
       #include <unistd.h>
       \(usesBIO ? "#include <openssl/bio.h>\n" : "")
-      #define PORT \(ports.0)
-      #define PORT2 \(ports.1)
+      /* The ports the lab's screen showed; `./prog PORT PORT2` runs on others (the lab may still
+         hold these, or its closed connections keep them in TIME-WAIT for a minute). */
+      static int PORT = \(ports.0);
+      static int PORT2 = \(ports.1);
       #define LINES \(script.statements.count)
       #define ACTORS \(actors.count)
 
@@ -521,7 +523,9 @@ public enum CExporter {
       return *flag == value;
     }
 
-    int main(void) {
+    int main(int argc, char **argv) {
+      if (argc > 1) PORT = atoi(argv[1]);
+      if (argc > 2) PORT2 = atoi(argv[2]);
       signal(SIGPIPE, SIG_IGN); /* a send to a closed peer returns -1 EPIPE instead of killing us */
       pthread_condattr_t attributes;
       pthread_condattr_init(&attributes);

@@ -44,22 +44,8 @@ enum FreePlayUpdate {
       prompt.cursor = nil
       let run = state.run
       prompt.complete(variables: (run?.variables ?? []) + Array(prompt.known), actors: ["server", "client"] + (run?.actorNames ?? []))
-    case .up:
-      guard !prompt.history.isEmpty else { return [] }
-      let index = max(0, (prompt.historyIndex ?? prompt.history.count) - 1)
-      prompt.historyIndex = index
-      prompt.text = prompt.history[index]
-      prompt.cursor = nil
-    case .down:
-      guard let index = prompt.historyIndex else { return [] }
-      if index + 1 < prompt.history.count {
-        prompt.historyIndex = index + 1
-        prompt.text = prompt.history[index + 1]
-      } else {
-        prompt.historyIndex = nil
-        prompt.text = ""
-      }
-      prompt.cursor = nil
+    case .up: prompt.recall(by: -1)
+    case .down: prompt.recall(by: 1)
     case .function(1):
       prompt.showReference.toggle()
       // The reference opens at its top, in the Lesson pane, where PgUp/PgDn and F2 reach it.

@@ -280,7 +280,8 @@ public final class LabApp {
       let text = try CExporter.program(Script(statements: statements), name: name, ports: (port, ports["PORT2"] ?? port + 1))
       try Files.write(text, to: path)
       let crypto = text.contains("BIO_") ? " -lcrypto" : ""
-      return "Exported \(statements.count) lines to \(path). Build: cc -Wall -Wextra -Werror -pthread -o prog \(path)\(crypto)"
+      return
+        "Exported \(statements.count) lines to \(path). Build: cc -Wall -Wextra -Werror -pthread -o prog \(path)\(crypto); run ./prog, or ./prog PORT PORT2 for other ports"
     } catch {
       return "Could not export: \(error)"
     }

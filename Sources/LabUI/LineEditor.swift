@@ -69,6 +69,19 @@ extension FreePlayState {
     return i
   }
 
+  /// ↑ and ↓: the previous or next line of the history; past the newest, an empty line.
+  mutating func recall(by step: Int) {
+    if step < 0 {
+      guard !history.isEmpty else { return }
+      historyIndex = max(0, (historyIndex ?? history.count) - 1)
+    } else {
+      guard let index = historyIndex else { return }
+      historyIndex = index + 1 < history.count ? index + 1 : nil
+    }
+    text = historyIndex.map { history[$0] } ?? ""
+    cursor = nil
+  }
+
   // MARK: - Ctrl-R
 
   /// Ctrl-R: starts a search of the history, or finds the next older match of the one under way.

@@ -125,26 +125,7 @@ extension AppState {
   func statusLine(_ run: LessonState, _ context: PaneContext) -> StyledLine {
     let ui = player
     let caret = unicode ? "▏" : "_"
-    if let state = freePlay {
-      if let search = state.search {
-        let found = search.match.map { state.history[$0] } ?? (search.query.isEmpty ? "" : "(no earlier line has it)")
-        return [
-          Span(" history search `", theme.prediction), Span(search.query + caret, theme.bold), Span("': ", theme.prediction),
-          Span(found, theme.text), Span("   Ctrl-R older, Enter runs it, Esc cancels", theme.dim),
-        ]
-      }
-      let characters = Array(state.text)
-      let at = state.caret
-      guard at < characters.count else {
-        return [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + caret, theme.bold)]
-      }
-      var under = theme.bold
-      under.reverse = true
-      return [
-        Span(unicode ? " › " : " > ", theme.prediction), Span(String(characters[..<at]), theme.bold),
-        Span(String(characters[at]), under), Span(String(characters[(at + 1)...]), theme.bold),
-      ]
-    }
+    if let state = freePlay { return promptLine(state) }
     if let prompt = ui.prompt {
       let source = run.statements[prompt.statement].source
       return [
@@ -190,6 +171,29 @@ extension AppState {
       next = "Space: on to step \(run.stepIndex + 2)."
     }
     return [Span(" " + next, theme.dim)]
+  }
+
+  /// Free play's prompt: the line with its cursor, or a history search under way.
+  func promptLine(_ state: FreePlayState) -> StyledLine {
+    let caret = unicode ? "▏" : "_"
+    if let search = state.search {
+      let found = search.match.map { state.history[$0] } ?? (search.query.isEmpty ? "" : "(no earlier line has it)")
+      return [
+        Span(" history search `", theme.prediction), Span(search.query + caret, theme.bold), Span("': ", theme.prediction),
+        Span(found, theme.text), Span("   Ctrl-R older, Enter runs it, Esc cancels", theme.dim),
+      ]
+    }
+    let characters = Array(state.text)
+    let at = state.caret
+    guard at < characters.count else {
+      return [Span(unicode ? " › " : " > ", theme.prediction), Span(state.text + caret, theme.bold)]
+    }
+    var under = theme.bold
+    under.reverse = true
+    return [
+      Span(unicode ? " › " : " > ", theme.prediction), Span(String(characters[..<at]), theme.bold),
+      Span(String(characters[at]), under), Span(String(characters[(at + 1)...]), theme.bold),
+    ]
   }
 
   /// The status line as the rows it takes: one, or two when it is long (never cut in the middle
