@@ -26,7 +26,6 @@ final class KernelSampler: @unchecked Sendable {
   private let grace: UInt64
   private let wake: @Sendable () -> Void
   private var thread: pthread_t?
-  private var finished = false
 
   init(session: LabSession, grace: UInt64, wake: @escaping @Sendable () -> Void) {
     self.session = session

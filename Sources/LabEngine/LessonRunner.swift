@@ -12,7 +12,7 @@ public final class LessonRunner {
   public private(set) var state: LessonState
   public private(set) var session: LabSession
   /// How long a call may run before it counts as blocked.
-  public let grace: UInt64 = 150_000_000
+  public let grace = ScriptRunner().grace
 
   /// What a move did, for the player to tell the learner.
   public enum Move: Sendable, Equatable {

@@ -85,6 +85,12 @@ public enum PredictionJudge {
   /// Errno names that are the same error on Linux, to the name the lab prints.
   static let errnoAliases = ["EWOULDBLOCK": "EAGAIN", "EDEADLOCK": "EDEADLK", "ENOTSUP": "EOPNOTSUPP"]
 
+  /// `word` as a decimal number when it is an integer in any base C writes (`0x1f90` is "8080").
+  public static func decimal(_ word: String) -> String? {
+    guard case .number(let negative, let magnitude)? = number(word) else { return nil }
+    return (negative ? "-" : "") + String(magnitude)
+  }
+
   /// An integer as C writes it: decimal, `0x` hex, a leading `0` for octal, and `0b` binary.
   static func number(_ word: String) -> Part? {
     var digits = Substring(word)

@@ -51,7 +51,7 @@ enum CDeclarations {
     func made(_ kind: Token.Kind, like token: Token) -> Token { Token(kind: kind, location: token.location, offset: token.offset) }
 
     // struct sockaddr_in addr
-    if first == "struct", let tag = name(1), let variable = name(2), body.count == 3 {
+    if first == "struct", let tag = name(1), name(2) != nil, body.count == 3 {
       guard tag == "sockaddr_in" || tag == "sockaddr_in6" else {
         throw ScriptError(
           "the lab declares a struct \(tag) for you where a call fills it", at: body[1].location,
@@ -65,8 +65,7 @@ enum CDeclarations {
       ]
     }
     // char buf[64]
-    if first == "char", let variable = name(1), punctuation(2, "["), body.count == 5, punctuation(4, "]") {
-      _ = variable
+    if first == "char", name(1) != nil, punctuation(2, "["), body.count == 5, punctuation(4, "]") {
       return head + [
         body[1], made(.punctuation("="), like: body[0]), made(.identifier("buffer"), like: body[0]),
         made(.punctuation("("), like: body[2]), body[3], made(.punctuation(")"), like: body[4]),

@@ -15,9 +15,7 @@ extension PaneContext {
     for answer in prediction.alternatives where run.ports[answer] == nil {
       let parts = answer.split(separator: " ").map { $0.trimmingCharacters(in: "\"") }
       words += parts.filter { !$0.isEmpty && $0 != "-1" && $0 != "0" }
-      if let number = Int(answer.dropFirst(answer.hasPrefix("0x") ? 2 : 0), radix: answer.hasPrefix("0x") ? 16 : 10) {
-        words.append(String(number))
-      }
+      if let number = PredictionJudge.decimal(answer) { words.append(number) }
     }
     return Array(Set(words)).sorted { $0.count > $1.count }
   }

@@ -17,6 +17,8 @@ struct PaneContext {
   /// the words the lesson's `Hide:` note names, hidden even in a call's arguments.
   var hidden: [String] = []
   var named: [String] = []
+  /// The Lesson pane's lines, laid out once per frame at this width.
+  var lesson: (width: Int, lines: (text: [StyledLine], pinned: [StyledLine]))?
   /// One row per socket (fewer details), for when the Sockets pane cannot fit two rows each.
   var compactSockets = false
 }

@@ -23,8 +23,11 @@ extension AppState {
       socketLines = context.socketLines(width: socketsWidth).count
     }
     // The pinned part of the Lesson pane (an Explain, a why) shows whole: the pane grows for it.
-    let pinned =
-      freePlay == nil && ui.zoomed == nil ? context.lessonLines(width: PlayerLayout.leftWidth(for: canvas.width) - 2).pinned.count : 0
+    if freePlay == nil && ui.zoomed == nil {
+      let width = PlayerLayout.leftWidth(for: canvas.width) - 2
+      context.lesson = (width, context.lessonLines(width: width))
+    }
+    let pinned = context.lesson?.lines.pinned.count ?? 0
     let layout = PlayerLayout(
       width: canvas.width, height: canvas.height, zoomed: ui.zoomed, socketRows: socketLines, pinnedRows: pinned,
       statusRows: status.count)
@@ -60,7 +63,11 @@ extension AppState {
     var area = inside
     switch pane {
     case .lesson:
-      let (text, pinned) = freePlay.map { $0.lines(width: inside.width, theme: theme, unicode: unicode) } ?? context.lessonLines(width: inside.width)
+      // Laid out once per frame: the layout already needed the pinned part's height.
+      let laidOut = context.lesson.flatMap { $0.width == inside.width ? $0.lines : nil }
+      let (text, pinned) =
+        freePlay.map { $0.lines(width: inside.width, theme: theme, unicode: unicode) } ?? laidOut
+        ?? context.lessonLines(width: inside.width)
       lines = text
       if !pinned.isEmpty {
         // What the learner must see now stays in view below the step's text.
