@@ -23,10 +23,15 @@ let package = Package(
     .executableTarget(name: "embed-lessons"),
     .plugin(name: "EmbedLessons", capability: .buildTool(), dependencies: ["embed-lessons"]),
     .target(name: "ShippedLessons", plugins: ["EmbedLessons"]),
+    // The C runtime of exported programs (Sources/ExportRuntime/C), carried inside the binary.
+    .plugin(name: "EmbedCRuntime", capability: .buildTool(), dependencies: ["embed-lessons"]),
+    .target(name: "ExportRuntime", exclude: ["C"], plugins: ["EmbedCRuntime"]),
+    // C from scripts: the readable programs, one per actor, and the verifying program.
+    .target(name: "LabExport", dependencies: ["LabScript", "ExportRuntime"]),
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),
-    .target(name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript"]),
+    .target(name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript", "LabExport"]),
     // The only code that touches ncurses.
     .systemLibrary(name: "CNcursesw"),
     .target(name: "NcursesBackend", dependencies: ["TerminalUI", "CNcursesw"]),
@@ -34,6 +39,7 @@ let package = Package(
       name: "socklab",
       dependencies: [
         "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "NcursesBackend",
+        "LabExport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -46,7 +52,7 @@ let package = Package(
     // that descriptor numbers one test closes are not reused by another test mid-check.
     .testTarget(
       name: "SocketLabTests", dependencies: [
-        "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab",
+        "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab", "LabExport",
       ],
       exclude: ["BrokenLessons", "Screens"]),
   ],

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include "diag_walk.h"
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -110,75 +111,33 @@ static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const vo
   return count;
 }
 
+/* Where socklab_diag_locked's answers go. */
+struct socklab_diag_out {
+  struct socklab_diag_entry *out;
+  int max, count;
+};
+
+static void socklab_diag_keep(const struct inet_diag_msg *d, void *context) {
+  struct socklab_diag_out *o = context;
+  if (o->count >= o->max) return;
+  struct socklab_diag_entry *e = &o->out[o->count++];
+  memset(e, 0, sizeof *e);
+  e->family = d->idiag_family;
+  e->state = d->idiag_state;
+  memcpy(e->src, d->id.idiag_src, 16);
+  memcpy(e->dst, d->id.idiag_dst, 16);
+  e->sport = ntohs(d->id.idiag_sport);
+  e->dport = ntohs(d->id.idiag_dport);
+  e->inode = d->idiag_inode;
+  e->rqueue = d->idiag_rqueue;
+  e->wqueue = d->idiag_wqueue;
+}
+
 static int socklab_diag_locked(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
                                struct socklab_diag_entry *out, int max) {
-  int nl = socklab_nl;
-  uint32_t seq = ++socklab_nl_seq;
-  struct {
-    struct nlmsghdr nlh;
-    struct inet_diag_req_v2 req;
-    struct nlattr attr;
-    char filter[64];
-  } msg;
-  memset(&msg, 0, sizeof msg);
-  int attr_len = filter_len > 0 ? (int)(NLA_HDRLEN + filter_len) : 0;
-  msg.nlh.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof msg.req) + NLA_ALIGN(attr_len));
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
-  msg.nlh.nlmsg_seq = seq;
-  msg.req = *req;
-  if (filter_len > 0 && filter_len <= (int)sizeof msg.filter) {
-    msg.attr.nla_type = INET_DIAG_REQ_BYTECODE;
-    msg.attr.nla_len = (uint16_t)attr_len;
-    memcpy(msg.filter, filter, (size_t)filter_len);
-  }
-
-  struct sockaddr_nl kernel;
-  memset(&kernel, 0, sizeof kernel);
-  kernel.nl_family = AF_NETLINK;
-  if (sendto(nl, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -1;
-
-  int count = 0;
-  char buf[16384] __attribute__((aligned(4)));
-  for (;;) {
-    ssize_t n = recv(nl, buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (n == 0) break;
-    struct nlmsghdr *h = (struct nlmsghdr *)buf;
-    unsigned int len = (unsigned int)n;
-    int ours = 0;
-    for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq) continue; /* a late answer to an earlier request */
-      ours = 1;
-      if (h->nlmsg_type == NLMSG_DONE) goto done;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
-        if (e->error == 0) return count;
-        errno = -e->error;
-        return -1;
-      }
-      struct inet_diag_msg *d = (struct inet_diag_msg *)NLMSG_DATA(h);
-      if (count >= max) continue;
-      struct socklab_diag_entry *o = &out[count++];
-      memset(o, 0, sizeof *o);
-      o->family = d->idiag_family;
-      o->state = d->idiag_state;
-      memcpy(o->src, d->id.idiag_src, 16);
-      memcpy(o->dst, d->id.idiag_dst, 16);
-      o->sport = ntohs(d->id.idiag_sport);
-      o->dport = ntohs(d->id.idiag_dport);
-      o->inode = d->idiag_inode;
-      o->rqueue = d->idiag_rqueue;
-      o->wqueue = d->idiag_wqueue;
-    }
-    /* An exact request answers with one message and no NLMSG_DONE. */
-    if (!dump && ours) break;
-  }
-done:
-  return count;
+  struct socklab_diag_out o = {out, max, 0};
+  int n = socklab_diag_walk(socklab_nl, ++socklab_nl_seq, req, dump, filter, filter_len, socklab_diag_keep, &o);
+  return n < 0 ? -1 : o.count;
 }
 
 int socklab_diag_tcp(int family, struct socklab_diag_entry *out, int max) {

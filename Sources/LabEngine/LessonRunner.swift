@@ -344,7 +344,9 @@ public final class LessonRunner {
     case .finished(let statement, let outcome):
       state.lineStates[line] = .done(outcome)
       state.log.append(Self.logLine(statement, outcome))
-      if let record = outcome.record, ["inet_aton", "inet_ntoa", "getsockname", "getpeername"].contains(record.function) {
+      if let record = outcome.record,
+        CallCatalog.definition(named: record.function)?.traits.contains(.showsInAddressPane) == true
+      {
         state.addressCalls[record.function] = record.description
       }
       guard !takingInReplay else { return }
@@ -436,7 +438,7 @@ public final class LessonRunner {
     let call = outcome.record.map { "\(target)\($0.description)" } ?? "\(target)\(outcome.value)"
     let took =
       outcome.record.map {
-        $0.function == "value" || $0.nanoseconds == 0 ? "" : "  \(formatDuration(nanoseconds: $0.nanoseconds))"
+        CallCatalog.definition(named: $0.function)?.isValueCheck == true || $0.nanoseconds == 0 ? "" : "  \(formatDuration(nanoseconds: $0.nanoseconds))"
       } ?? ""
     var text = "\(statement.actorName): \(call)\(took)"
     var kind = LogLine.Kind.ok

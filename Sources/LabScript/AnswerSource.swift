@@ -8,25 +8,22 @@ public enum AnswerSource: String, Sendable {
   case compiler = "the compiler"
   case c = "C"
 
-  /// The C library's calls: they compute in the process, the kernel is not asked.
-  static let libraryCalls: Set<String> = [
-    "inet_aton", "inet_addr", "inet_ntoa", "inet_pton", "inet_ntop", "htons", "htonl", "ntohs", "ntohl", "getaddrinfo",
-    "freeaddrinfo", "strlen",
-  ]
-
   /// Whether `call` is computed by the C library alone (`htons`, `inet_aton`).
-  public static func isLibraryCall(_ call: String) -> Bool { libraryCalls.contains(call) }
+  public static func isLibraryCall(_ call: String) -> Bool {
+    CallCatalog.definition(named: call)?.traits.contains(.libraryCall) == true
+  }
 
   /// The source of what `expression` evaluates to: the outermost call that asks someone.
   public static func of(_ expression: Expr) -> AnswerSource {
     switch expression {
     case .call(let name, let arguments, _):
-      if name.hasPrefix("BIO_") { return .openSSL }
-      if libraryCalls.contains(name) { return .libc }
-      guard let spec = CallCatalog.spec(named: name), spec.kind == .system || spec.kind == .kernelQuery else {
+      let definition = CallCatalog.definition(named: name)
+      if definition?.traits.contains(.openSSL) == true { return .openSSL }
+      if definition?.traits.contains(.libraryCall) == true { return .libc }
+      guard let definition, definition.spec.kind == .system || definition.spec.kind == .kernelQuery else {
         // value(variable): what a call wrote into it, and in this lab the calls that fill
         // variables (getsockopt, getsockname, recv) are the kernel's.
-        if name == "value", let only = arguments.first, arguments.count == 1 {
+        if definition?.isValueCheck == true, let only = arguments.first, arguments.count == 1 {
           switch only {
           case .name, .field: return .kernel
           default: break

@@ -12,8 +12,6 @@ enum CDeclarations {
   static let integerTypes: Set<String> = [
     "int", "socklen_t", "ssize_t", "size_t", "long", "unsigned", "short", "uint16_t", "uint32_t", "in_addr_t", "in_port_t",
   ]
-  /// Calls whose result is a `char *`.
-  static let stringCalls: Set<String> = ["inet_ntoa", "inet_ntop"]
 
   /// The C type a line declares its variable with, as typed: `socklen_t` for
   /// `socklen_t len = sizeof addr`, `char *` for `char *text = inet_ntoa(...)`, `struct sockaddr_in`.
@@ -96,7 +94,7 @@ enum CDeclarations {
       return head + [body[index], made(.punctuation("="), like: body[0]), made(.integer(0), like: body[index])]
     }
     let call = name(index + 2)
-    let givesString = call.map(stringCalls.contains) ?? false
+    let givesString = call.flatMap(CallCatalog.definition(named:))?.traits.contains(.returnsText) ?? false
     if givesString && !pointer {
       throw ScriptError(
         "\(call!)() returns a char *, not \(declared == "int" ? "an" : "a") \(declared)", at: body[0].location,

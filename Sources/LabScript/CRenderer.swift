@@ -1,12 +1,66 @@
 import SocketKit
 
+/// One line of C, by what it is, so that exports decide by structure and never by reading text.
+public enum CLine: Sendable, Hashable {
+  /// `struct sockaddr_in addr;`, `socklen_t len = sizeof addr;`
+  case declaration(type: String, name: String, initialiser: String?)
+  /// A statement that is not the line's call: `memset(&addr, 0, sizeof addr)`, `addr.sin_port = ...`.
+  case statement(String, comment: String? = nil)
+  /// The line's own call, and what it assigns to.
+  case call(CCall)
+  /// `/* check: ... */`
+  case comment(String)
+
+  /// The line as C source.
+  public var text: String {
+    switch self {
+    case .declaration(let type, let name, let initialiser):
+      let declared = CRenderer.declaration(type, name)
+      return initialiser.map { "\(declared) = \($0);" } ?? "\(declared);"
+    case .statement(let code, let comment):
+      return comment.map { "\(code);  /* \($0) */" } ?? "\(code);"
+    case .call(let call): return call.statement + ";"
+    case .comment(let text): return "/* \(text) */"
+    }
+  }
+}
+
+/// What a call line's result goes into.
+public enum CTarget: Sendable, Hashable {
+  /// A variable declared by this line: `int s = socket(...)`.
+  case declare(type: String, name: String)
+  /// An existing variable or field: `addr.sin_port = htons(PORT)`.
+  case assign(String)
+}
+
+/// A call as C: the function, its arguments written out, and where its result goes.
+public struct CCall: Sendable, Hashable {
+  public var function: String
+  public var arguments: [String]
+  public var target: CTarget?
+  /// The line's definition, when the function is a call the lab knows (not a bare expression).
+  public var isCall: Bool
+
+  /// `socket(AF_INET, SOCK_STREAM, 0)`
+  public var expression: String { isCall ? "\(function)(\(arguments.joined(separator: ", ")))" : function }
+
+  /// `int s = socket(...)`, without the final `;`.
+  public var statement: String {
+    switch target {
+    case .declare(let type, let name)?: return "\(CRenderer.declaration(type, name)) = \(expression)"
+    case .assign(let lvalue)?: return "\(lvalue) = \(expression)"
+    case nil: return expression
+    }
+  }
+}
+
 /// Renders call lines as C: declarations on first use, `(struct sockaddr *)` casts, `sizeof`.
 ///
 /// The lines of a script rendered in order, with the declarations they introduce, read as the
 /// body of a C program; the code pane shows them and export wraps them in `main`.
 public struct CRenderer: Sendable {
   /// Names declared so far, with their C types.
-  public private(set) var declared: [String: String] = [:]
+  public internal(set) var declared: [String: String] = [:]
 
   public init() {}
 
@@ -16,54 +70,76 @@ public struct CRenderer: Sendable {
     return script.statements.map { renderer.render($0) }
   }
 
-  /// The C lines for one statement: any declarations it needs, then the statement itself.
-  public mutating func render(_ statement: Statement) -> [String] {
-    var lines: [String] = []
-    if case .call(let name, let arguments, _) = statement.expression {
-      if let spec = CallCatalog.spec(named: name), spec.kind == .builder, case .name(let target, _)? = statement.target {
-        // `struct sockaddr_in addr;` typed as C stays that one line, as typed.
-        if arguments.isEmpty, let typed = CDeclarations.declaredType(in: statement.source), typed.hasPrefix("struct ") {
-          return declare(target, typed)
-        }
-        return builder(name, arguments, into: target)
-      }
-      lines += declareOutParameters(name, arguments)
-      if let spec = CallCatalog.spec(named: name), spec.kind == .kernelQuery {
-        return lines + kernelQuery(name, arguments, target: statement.target)
-      }
+  /// The C text for one statement: any declarations it needs, then the statement itself.
+  public mutating func render(_ statement: Statement) -> [String] { lines(statement).map(\.text) }
+
+  /// The C for one statement, by structure.
+  public mutating func lines(_ statement: Statement) -> [CLine] {
+    let definition = CallCatalog.definition(of: statement.expression)
+    guard let definition, case .call(_, let arguments, _) = statement.expression else {
+      return [.call(assignment(statement, CCall(function: expression(statement.expression), arguments: [], isCall: false)))]
     }
-    if case .call("value", let arguments, _) = statement.expression, arguments.count == 1 {
-      return ["/* check: \(expression(arguments[0])) */"]
+    switch definition.perform {
+    case .builder:
+      guard case .name(let target, _)? = statement.target, let build = definition.c.build else { break }
+      // `struct sockaddr_in addr;` typed as C stays that one line, as typed.
+      if arguments.isEmpty, let typed = CDeclarations.declaredType(in: statement.source), typed.hasPrefix("struct ") {
+        return declare(target, typed)
+      }
+      return build(&self, arguments, target)
+    case .value:
+      return [.comment("check: \(arguments.first.map { expression($0) } ?? "")")]
+    case .query:
+      return definition.c.query?(&self, arguments, statement.target) ?? []
+    case .system:
+      break
     }
-    let call = expression(statement.expression, top: true)
-    guard let target = statement.target else { return lines + ["\(call);"] }
+    var lines = declareOutParameters(definition, arguments)
+    let call: CCall
+    if let short = definition.c.shortForm?(&self, arguments) {
+      lines += short.declarations
+      call = CCall(function: definition.name, arguments: short.arguments, isCall: true)
+    } else {
+      call = CCall(function: definition.name, arguments: self.arguments(definition, arguments), isCall: true)
+    }
+    return lines + [.call(assignment(statement, call))]
+  }
+
+  /// The call with its target: a new variable is declared with the call's C type.
+  private mutating func assignment(_ statement: Statement, _ call: CCall) -> CCall {
+    var call = call
+    guard let target = statement.target else { return call }
     if case .name(let name, _) = target, declared[name] == nil {
       let type = CDeclarations.declaredType(in: statement.source) ?? staticType(of: statement.expression)
       declared[name] = type
-      return lines + ["\(declaration(type, name)) = \(call);"]
+      call.target = .declare(type: type, name: name)
+    } else {
+      call.target = .assign(expression(target))
     }
-    return lines + ["\(expression(target)) = \(call);"]
+    return call
   }
 
   // MARK: - Declarations
 
   /// `int s`, `char buf[1024]`, `struct addrinfo *res`: a C declaration of `name` with `type`.
-  public func declaration(_ type: String, _ name: String) -> String {
+  public static func declaration(_ type: String, _ name: String) -> String {
     if type.hasPrefix("char["), type.hasSuffix("]") { return "char \(name)\(type.dropFirst(4))" }
     if type.hasSuffix("*") { return "\(type)\(name)" }
     return "\(type) \(name)"
   }
 
-  private mutating func declare(_ name: String, _ type: String, initialiser: String? = nil) -> [String] {
+  public func declaration(_ type: String, _ name: String) -> String { Self.declaration(type, name) }
+
+  /// Declares `name` once; a name already declared, a builtin or a constant gives no line.
+  mutating func declare(_ name: String, _ type: String, initialiser: String? = nil) -> [CLine] {
     guard declared[name] == nil, !Parser.builtins.contains(name), SocketConstants.named(name) == nil else { return [] }
     declared[name] = type
-    return [initialiser.map { "\(declaration(type, name)) = \($0);" } ?? "\(declaration(type, name));"]
+    return [.declaration(type: type, name: name, initialiser: initialiser)]
   }
 
-  private mutating func declareOutParameters(_ name: String, _ arguments: [Expr]) -> [String] {
-    guard let spec = CallCatalog.spec(named: name) else { return [] }
-    var lines: [String] = []
-    for (index, kind) in spec.outParameters.sorted(by: { $0.key < $1.key }) where index < arguments.count {
+  private mutating func declareOutParameters(_ definition: CallDefinition, _ arguments: [Expr]) -> [CLine] {
+    var lines: [CLine] = []
+    for (index, kind) in definition.spec.outParameters.sorted(by: { $0.key < $1.key }) where index < arguments.count {
       guard let variable = arguments[index].strippingAddressOf.asName else { continue }
       switch kind {
       case .socketAddress: lines += declare(variable, "struct sockaddr_storage")
@@ -83,14 +159,6 @@ public struct CRenderer: Sendable {
       case .bioAddress: lines += declare(variable, "BIO_ADDR *", initialiser: "BIO_ADDR_new()")
       }
     }
-    if (name == "getsockname" || name == "getpeername") && arguments.count == 1 {
-      lines += declare("name", "struct sockaddr_storage")
-      lines += declare("namelen", "socklen_t", initialiser: "sizeof name")
-    }
-    if name == "getsockopt" && arguments.count == 3 {
-      lines += declare("optval", "int")
-      lines += declare("optlen", "socklen_t", initialiser: "sizeof optval")
-    }
     return lines
   }
 
@@ -98,16 +166,7 @@ public struct CRenderer: Sendable {
   private func staticType(of expression: Expr) -> String {
     switch expression {
     case .string: return "const char *"
-    case .call(let name, _, _):
-      switch name {
-      case "inet_addr", "htonl", "ntohl": return "in_addr_t"
-      case "htons", "ntohs": return "uint16_t"
-      case "inet_ntoa": return "char *"
-      case "inet_ntop": return "const char *"
-      case "strlen": return "size_t"
-      case "send", "recv", "sendto", "recvfrom": return "ssize_t"
-      default: return "int"
-      }
+    case .call(let name, _, _): return CallCatalog.definition(named: name)?.c.resultType ?? "int"
     case .name(let name, _): return declared[name] ?? "int"
     // A size kept in a variable is most often an address length for accept() or recvfrom().
     case .sizeof: return "socklen_t"
@@ -115,87 +174,9 @@ public struct CRenderer: Sendable {
     }
   }
 
-  // MARK: - Builders
-
-  private mutating func builder(_ name: String, _ a: [Expr], into target: String) -> [String] {
-    switch name {
-    case "sockaddr_in", "sockaddr_in6":
-      let v6 = name == "sockaddr_in6"
-      var lines = declare(target, "struct \(name)")
-      if lines.isEmpty { lines = [] }
-      let p = v6 ? "sin6" : "sin"
-      lines += ["memset(&\(target), 0, sizeof \(target));", "\(target).\(p)_family = \(v6 ? "AF_INET6" : "AF_INET");"]
-      guard a.count >= 2 else { return lines }
-      lines.append("\(target).\(p)_port = \(expression(a[1]));")
-      switch a[0] {
-      case .string:
-        lines.append("inet_pton(\(v6 ? "AF_INET6" : "AF_INET"), \(expression(a[0])), &\(target).\(p)_addr);")
-      case .name(let variable, _) where declared[variable]?.hasPrefix("struct in") == true:
-        lines.append("\(target).\(p)_addr = \(variable);")
-      default:
-        lines.append(v6 ? "\(target).sin6_addr = \(expression(a[0]));" : "\(target).sin_addr.s_addr = \(expression(a[0]));")
-      }
-      if a.count == 3 { lines.append("\(target).sin6_scope_id = \(expression(a[2]));") }
-      return lines
-    case "memset":
-      return ["memset(&\(target), 0, sizeof \(target));"]
-    case "buffer":
-      declared[target] = "char[]"
-      return ["char \(target)[\(expression(a[0]))];"]
-    case "linger":
-      return declare(target, "struct linger", initialiser: "{ .l_onoff = \(expression(a[0])), .l_linger = \(expression(a[1])) }")
-    case "pollfd":
-      return declare(target, "struct pollfd", initialiser: "{ .fd = \(expression(a[0])), .events = \(expression(a[1])) }")
-    case "pollfds":
-      let entries = a.map { entry -> String in
-        if case .call("pollfd", let inner, _) = entry, inner.count == 2 {
-          return "{ .fd = \(expression(inner[0])), .events = \(expression(inner[1])) }"
-        }
-        return expression(entry)
-      }
-      declared[target] = "struct pollfd[]"
-      return ["struct pollfd \(target)[] = { \(entries.joined(separator: ", ")) };"]
-    case "bio_addr":
-      var lines = declare(target, "BIO_ADDR *", initialiser: "BIO_ADDR_new()")
-      let family = expression(a[0])
-      lines.append(
-        "{ unsigned char raw[16]; inet_pton(\(family), \(expression(a[1])), raw); BIO_ADDR_rawmake(\(target), \(family), raw, \(family) == AF_INET6 ? 16 : 4, \(expression(a[2]))); }"
-      )
-      return lines
-    case "ip6":
-      var lines = declare(target, "char[16]")
-      lines.append("inet_pton(AF_INET6, \(expression(a[0])), \(target));")
-      return lines
-    case "in_addr":
-      return declare(target, "struct in_addr", initialiser: "{ .s_addr = \(a.first.map { expression($0) } ?? "0") }")
-    case "addrinfo":
-      let fields = ["ai_family", "ai_socktype", "ai_flags"]
-      let parts = zip(fields, a).map { ".\($0) = \(expression($1))" }
-      return declare(target, "struct addrinfo", initialiser: "{ \(parts.joined(separator: ", ")) }")
-    default:
-      return ["/* \(name) */"]
-    }
-  }
-
-  // MARK: - Kernel queries
-
-  private mutating func kernelQuery(_ name: String, _ a: [Expr], target: Expr?) -> [String] {
-    let fd = expression(a[0])
-    switch name {
-    case "tcp_state":
-      var lines = declare("info", "struct tcp_info")
-      lines += declare("infolen", "socklen_t", initialiser: "sizeof info")
-      return lines + ["getsockopt(\(fd), IPPROTO_TCP, TCP_INFO, &info, &infolen);  /* info.tcpi_state */"]
-    default:
-      let variable = target?.asName ?? name
-      let request = name == "pending" ? "FIONREAD" : "TIOCOUTQ"
-      return declare(variable, "int") + ["ioctl(\(fd), \(request), &\(variable));"]
-    }
-  }
-
   // MARK: - Expressions
 
-  /// An expression as C. At the top of a statement, calls get their casts and short forms expanded.
+  /// An expression as C.
   public func expression(_ expr: Expr, top: Bool = false) -> String {
     switch expr {
     case .integer(let value, _): return String(value)
@@ -213,40 +194,21 @@ public struct CRenderer: Sendable {
     case .sizeof(.type(let type), _): return "sizeof(\(type))"
     case .bitOr(let a, let b): return "\(expression(a)) | \(expression(b))"
     case .negate(let inner, _): return "-\(expression(inner))"
-    case .call(let name, let arguments, _): return call(name, arguments)
+    case .call(let name, let arguments, _):
+      guard let definition = CallCatalog.definition(named: name) else {
+        return "\(name)(\(arguments.map { expression($0) }.joined(separator: ", ")))"
+      }
+      return "\(name)(\(self.arguments(definition, arguments).joined(separator: ", ")))"
     }
   }
 
-  private func call(_ name: String, _ a: [Expr]) -> String {
-    var parts = a.map { expression($0) }
-    func cast(_ index: Int) {
-      guard index < a.count else { return }
-      if case .addressOf = a[index] { parts[index] = "(struct sockaddr *)\(parts[index])" }
+  /// The arguments as C, with `(struct sockaddr *)` casts where the call takes a generic address.
+  private func arguments(_ definition: CallDefinition, _ a: [Expr]) -> [String] {
+    a.enumerated().map { index, argument in
+      let text = expression(argument)
+      if definition.c.addressArguments.contains(index), case .addressOf = argument { return "(struct sockaddr *)" + text }
+      return text
     }
-    switch name {
-    case "bind", "connect", "accept", "accept4", "getsockname", "getpeername": cast(1)
-    case "sendto", "recvfrom": cast(4)
-    default: break
-    }
-    if (name == "getsockname" || name == "getpeername") && a.count == 1 {
-      parts += ["(struct sockaddr *)&name", "&namelen"]
-    }
-    if name == "getsockopt" && a.count == 3 { parts += ["&optval", "&optlen"] }
-    if name == "setsockopt" && a.count == 4 {
-      if case .call("linger", let inner, _) = a[3], inner.count == 2 {
-        parts[3] = "&(struct linger){ \(expression(inner[0])), \(expression(inner[1])) }"
-        parts.append("sizeof(struct linger)")
-      } else {
-        parts[3] = "&(int){ \(parts[3]) }"
-        parts.append("sizeof(int)")
-      }
-    }
-    if name == "inet_ntop" && a.count == 2 { parts += ["(char[INET6_ADDRSTRLEN]){ 0 }", "INET6_ADDRSTRLEN"] }
-    if name == "poll", case .addressOf(let inner, _) = a[0], let variable = inner.asName, declared[variable] == "struct pollfd[]"
-    {
-      parts[0] = variable
-    }
-    return "\(name)(\(parts.joined(separator: ", ")))"
   }
 }
 

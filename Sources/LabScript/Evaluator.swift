@@ -135,9 +135,12 @@ public struct Evaluator: Sendable {
   static func cType(of value: Value, from expression: Expr?) -> String {
     switch value {
     case .int:
-      if case .call(let name, _, _)? = expression, name == "inet_addr" || name == "htonl" || name == "ntohl" { return "uint32_t" }
-      if case .call(let name, _, _)? = expression, name == "htons" || name == "ntohs" { return "uint16_t" }
-      return "int"
+      // What the call returns in C: uint16_t from htons(), in_addr_t (a uint32_t) from inet_addr().
+      switch CallCatalog.definition(of: expression)?.c.resultType {
+      case "uint16_t"?: return "uint16_t"
+      case "in_addr_t"?: return "uint32_t"
+      default: return "int"
+      }
     case .string: return "const char *"
     case .socketAddress(let address):
       switch address {

@@ -142,7 +142,7 @@ public enum Parser {
   )
     throws(ScriptError)
   {
-    let isStateQuery = expression.callName == "tcp_state"
+    let isStateQuery = CallCatalog.definition(of: expression)?.traits.contains(.reportsTCPState) == true
     switch expectation {
     case .state:
       if !isStateQuery {
@@ -260,32 +260,9 @@ public enum Parser {
   }
 
   /// Catches what is certainly wrong before anything runs: a port over 65535, an address literal
-  /// a builder cannot take.
+  /// a builder cannot take. Each call's definition says what it checks.
   private static func checkLiterals(_ name: String, _ arguments: [Expr]) throws(ScriptError) {
-    switch name {
-    case "htons", "ntohs":
-      if case .integer(let value, let place) = arguments[0], value > 65535 {
-        throw ScriptError("port \(value) is over 65535", at: place, hint: "a port is 16 bits: use 1 to 65535, or PORT")
-      }
-    case "sockaddr_in", "sockaddr_in6":
-      guard arguments.count >= 2 else { return }
-      if case .string(let bytes, let place) = arguments[0] {
-        let text = String(decoding: bytes, as: UTF8.self)
-        let family = name == "sockaddr_in" ? AF_INET_VALUE : AF_INET6_VALUE
-        if !text.isEmpty, SocketAddress.parseHost(text, family: family) == nil {
-          let example = name == "sockaddr_in" ? "127.0.0.1" : "::1"
-          throw ScriptError(
-            "\"\(text)\" is not a valid \(name == "sockaddr_in" ? "IPv4" : "IPv6") address", at: place,
-            hint: "write a numeric address such as \(example)")
-        }
-      }
-      if case .integer(let value, let place) = arguments[1], value > 65535 {
-        throw ScriptError(
-          "port \(value) is over 65535", at: place, hint: "a port is 16 bits: use htons(1) to htons(65535), or htons(PORT)")
-      }
-    default:
-      break
-    }
+    try CallCatalog.definition(named: name)?.checkLiterals?(arguments)
   }
 
   // MARK: - Types
@@ -462,7 +439,7 @@ struct TokenParser {
       skipErrorMessage()
       return .failure(value, name)
     }
-    if expression.callName == "tcp_state" {
+    if CallCatalog.definition(of: expression)?.traits.contains(.reportsTCPState) == true {
       let name = String(text[first.offset..<sourceEnd]).trimmingSpaces()
       guard let state = TCPState(name: name) else {
         throw ScriptError(

@@ -1,5 +1,6 @@
 import Dispatch
 import LabEngine
+import LabExport
 import LabScript
 import Lessons
 import SocketKit
@@ -277,7 +278,7 @@ public final class LabApp {
   static func exportC(_ statements: [Statement], name: String, ports: [String: UInt16], to path: String) -> String {
     let port = ports["PORT"] ?? 40000
     do {
-      let text = try CExporter.program(Script(statements: statements), name: name, ports: (port, ports["PORT2"] ?? port + 1))
+      let text = try CheckExport.program(Script(statements: statements), name: name, ports: (port, ports["PORT2"] ?? port + 1))
       try Files.write(text, to: path)
       let crypto = text.contains("BIO_") ? " -lcrypto" : ""
       return

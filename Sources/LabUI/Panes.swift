@@ -348,7 +348,7 @@ extension PaneContext {
         "  htons(\(port)) = \(ByteOrder.htons(port)): bytes \(ByteOrder.memoryBytes(ByteOrder.htons(port)).map(hexByte).joined(separator: " ")) in memory",
         theme.dim)
     ])
-    for function in ["inet_aton", "inet_ntoa", "getsockname", "getpeername"] {
+    for function in CallCatalog.definitions.filter({ $0.traits.contains(.showsInAddressPane) }).map(\.name) {
       if let text = run.addressCalls[function] { lines.append([Span("  " + text, theme.text)]) }
     }
     return lines

@@ -17,14 +17,16 @@ extension Lesson {
     var lastEnding: Int?
     for (index, step) in steps.enumerated() {
       for statement in step.statements {
-        guard case .call(let name, let arguments, _) = statement.expression else { continue }
+        guard case .call(_, let arguments, _) = statement.expression,
+          let definition = CallCatalog.definition(of: statement.expression)
+        else { continue }
         let variable = arguments.first?.rootName
-        if ["close", "shutdown", "BIO_closesocket"].contains(name) {
+        if definition.traits.contains(.endsSending) {
           lastEnding = index
-          if name != "shutdown", let variable { closed.insert(variable) }
+          if definition.ownership == .closesDescriptor, let variable { closed.insert(variable) }
           continue
         }
-        guard name == "tcp_state", let variable else { continue }
+        guard definition.traits.contains(.reportsTCPState), let variable else { continue }
         guard case .state(let state)? = statement.expectation,
           Self.timedStates.contains(state), state != .finWait2 || closed.contains(variable)
         else {

@@ -2,6 +2,15 @@
 public enum TCPState: Int, Sendable, CaseIterable, CustomStringConvertible {
   case established = 1, synSent, synReceived, finWait1, finWait2, timeWait, closed, closeWait, lastAck, listen, closing
 
+  /// The constant C programs compare `tcpi_state` with (`<netinet/tcp.h>`): `TCP_LISTEN`.
+  public var cName: String {
+    let names = [
+      "TCP_ESTABLISHED", "TCP_SYN_SENT", "TCP_SYN_RECV", "TCP_FIN_WAIT1", "TCP_FIN_WAIT2", "TCP_TIME_WAIT", "TCP_CLOSE",
+      "TCP_CLOSE_WAIT", "TCP_LAST_ACK", "TCP_LISTEN", "TCP_CLOSING",
+    ]
+    return names[rawValue - 1]
+  }
+
   /// The name `ss` and the lessons use: `FIN-WAIT-2`, `CLOSE-WAIT`.
   public var description: String {
     switch self {

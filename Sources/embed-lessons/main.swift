@@ -50,7 +50,36 @@ func literal(_ value: String) -> String {
   return hashes + "\"\"\"\n" + value + "\n\"\"\"" + hashes
 }
 
+func save(_ source: String, to path: String) -> Bool {
+  guard let output = fopen(path, "wb") else {
+    complain("embed-lessons: cannot write \(path)")
+    return false
+  }
+  let bytes = Array(source.utf8)
+  let written = fwrite(bytes, 1, bytes.count, output)
+  fclose(output)
+  return written == bytes.count
+}
+
 let arguments = CommandLine.arguments
+
+/// `embed-lessons --c-runtime OUTPUT.swift FILE...`: the C that exported programs carry, as one
+/// Swift dictionary from file name to text.
+if arguments.count >= 3, arguments[1] == "--c-runtime" {
+  var source = "// Generated at build time from the exported programs' C files. Do not edit.\n\n"
+  source += "public let cRuntimeFiles: [String: String] = [\n"
+  for path in arguments.dropFirst(3) {
+    guard let body = text(path) else {
+      complain("embed-lessons: cannot read \(path)")
+      exit(1)
+    }
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    source += "  \(literal(name)): \(literal(body)),\n"
+  }
+  source += "]\n"
+  exit(save(source, to: arguments[2]) ? 0 : 1)
+}
+
 guard arguments.count >= 3 else {
   complain("usage: embed-lessons OUTPUT.swift GIT_DIR LESSON.md...")
   exit(2)
@@ -67,11 +96,4 @@ for path in arguments.dropFirst(3) {
   source += "  (name: \(literal(name)), text: \(literal(body))),\n"
 }
 source += "]\n"
-guard let output = fopen(arguments[1], "wb") else {
-  complain("embed-lessons: cannot write \(arguments[1])")
-  exit(1)
-}
-let bytes = Array(source.utf8)
-let written = fwrite(bytes, 1, bytes.count, output)
-fclose(output)
-exit(written == bytes.count ? 0 : 1)
+exit(save(source, to: arguments[1]) ? 0 : 1)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LabExport
 import LabScript
 import Lessons
 import SocketKit
@@ -42,7 +43,7 @@ struct ExportCommand: ParsableCommand {
       let ports = SocketAPI.freeLoopbackPorts(count: 2)
       do {
         let first = ports.first ?? 40000
-        text = try CExporter.program(parsed, name: name, ports: (first, ports.count > 1 ? ports[1] : first &+ 1))
+        text = try CheckExport.program(parsed, name: name, ports: (first, ports.count > 1 ? ports[1] : first &+ 1))
       } catch {
         printError("socklab: cannot export \(target) to C yet: \(error)")
         throw ExitCode(1)
