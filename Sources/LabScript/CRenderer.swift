@@ -131,7 +131,7 @@ public struct CRenderer: Sendable {
   public func declaration(_ type: String, _ name: String) -> String { Self.declaration(type, name) }
 
   /// Declares `name` once; a name already declared, a builtin or a constant gives no line.
-  mutating func declare(_ name: String, _ type: String, initialiser: String? = nil) -> [CLine] {
+  public mutating func declare(_ name: String, _ type: String, initialiser: String? = nil) -> [CLine] {
     guard declared[name] == nil, !Parser.builtins.contains(name), SocketConstants.named(name) == nil else { return [] }
     declared[name] = type
     return [.declaration(type: type, name: name, initialiser: initialiser)]

@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallLayers {
-  static let accept = CallLayers(
+  public static let accept = CallLayers(
     posix: "accept(fd, addr, addrlen): a new descriptor, blocking while the queue is empty",
     bio: "BIO_accept_ex(sock, peer, options): the new descriptor or -1",
     kernel:
@@ -10,7 +10,7 @@ extension CallLayers {
 }
 
 extension CallDefinition {
-  static let accept = CallDefinition(
+  public static let accept = CallDefinition(
     "accept", ["fd", "addr", "addrlen"], out: [1: .socketAddress, 2: .addressLength],
     summary: "takes the next finished connection off the queue as a new descriptor; blocks while there is none",
     returns: "a new descriptor for the next completed connection; blocks while there is none",
@@ -21,7 +21,7 @@ extension CallDefinition {
     layers: .accept, ownership: .opensDescriptor, traits: .mayBlock, c: CForm(addressArguments: [1]),
     .system { cx, a, _ throws(ScriptError) in try cx.accept(a, flags: nil) })
 
-  static let accept4 = CallDefinition(
+  public static let accept4 = CallDefinition(
     "accept4", ["fd", "addr", "addrlen", "flags"], out: [1: .socketAddress, 2: .addressLength],
     summary: "accept with SOCK_NONBLOCK/SOCK_CLOEXEC set on the new descriptor",
     returns: "like accept(), with SOCK_NONBLOCK or SOCK_CLOEXEC already set on the new descriptor",

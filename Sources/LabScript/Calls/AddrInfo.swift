@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let getaddrinfo = CallDefinition(
+  public static let getaddrinfo = CallDefinition(
     "getaddrinfo", ["node", "service", "hints", "res"], out: [3: .addressList],
     summary: "turns a numeric host or localhost and a port into socket addresses",
     returns: "0 and a list of addresses, or an EAI_ code (not -1, not errno)",
@@ -22,12 +22,12 @@ extension CallDefinition {
       return record
     })
 
-  static let freeaddrinfo = CallDefinition(
+  public static let freeaddrinfo = CallDefinition(
     "freeaddrinfo", ["res"], summary: "frees the list getaddrinfo returned",
     returns: "nothing; the list may no longer be used", failure: .never, traits: .libraryCall, c: CForm(resultType: "void"),
     .system { cx, a, _ throws(ScriptError) in cx.pure("freeaddrinfo", a[0].rootName ?? "res", 0) })
 
-  static let addrinfo = CallDefinition(
+  public static let addrinfo = CallDefinition(
     "addrinfo", ["family", "socktype", "flags"], arities: [0, 1, 2, 3], summary: "hints for getaddrinfo",
     returns: "a struct addrinfo with only the hints set (family, socket type, flags)",
     c: CForm(build: { renderer, a, target in
@@ -41,7 +41,7 @@ extension CallDefinition {
         flags: a.count > 2 ? try cx.int32(a[2]) : 0)
     })
 
-  static let strlen = CallDefinition(
+  public static let strlen = CallDefinition(
     "strlen", ["s"], summary: "the length of a string", returns: "the number of bytes before the terminating zero",
     failure: .never, traits: .libraryCall, c: CForm(resultType: "size_t"),
     .system { cx, a, _ throws(ScriptError) in

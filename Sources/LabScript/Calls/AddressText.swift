@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let inet_aton = CallDefinition(
+  public static let inet_aton = CallDefinition(
     "inet_aton", ["cp", "inp"], out: [1: .inAddr], summary: "parses dotted text into a struct in_addr; 1 if valid, 0 if not",
     returns: "1 if the text is an address, 0 if not (never -1, no errno)", failure: .zeroIsInvalid,
     traits: [.libraryCall, .showsInAddressPane],
@@ -11,13 +11,13 @@ extension CallDefinition {
       return record
     })
 
-  static let inet_addr = CallDefinition(
+  public static let inet_addr = CallDefinition(
     "inet_addr", ["cp"], summary: "parses dotted text into an in_addr_t; INADDR_NONE if invalid (same as 255.255.255.255)",
     returns: "the address in network order, or INADDR_NONE (also 255.255.255.255!)", failure: .never, traits: .libraryCall,
     c: CForm(resultType: "in_addr_t"),
     .system { cx, a, _ throws(ScriptError) in SocketAPI.inet_addr(try cx.text(a[0])) })
 
-  static let inet_ntoa = CallDefinition(
+  public static let inet_ntoa = CallDefinition(
     "inet_ntoa", ["in"], summary: "writes a struct in_addr as dotted text in a static buffer",
     returns: "a pointer to a static buffer that the next call overwrites", failure: .never,
     traits: [.libraryCall, .showsInAddressPane, .returnsText, .staticBuffer], c: CForm(resultType: "char *"),
@@ -34,7 +34,7 @@ extension CallDefinition {
       return record
     })
 
-  static let inet_pton = CallDefinition(
+  public static let inet_pton = CallDefinition(
     "inet_pton", ["af", "src", "dst"], out: [2: .ipAddress], summary: "parses IPv4 or IPv6 text; 1 if valid, 0 if not",
     returns: "1 valid, 0 not an address of that family, -1 bad family", errors: [("EAFNOSUPPORT", "unknown family")],
     failure: .zeroIsInvalid, traits: .libraryCall,
@@ -49,7 +49,7 @@ extension CallDefinition {
       return record
     })
 
-  static let inet_ntop = CallDefinition(
+  public static let inet_ntop = CallDefinition(
     "inet_ntop", ["af", "src", "dst", "size"], arities: [2, 4], out: [2: .buffer],
     summary: "writes an IPv4 or IPv6 address as text", returns: "the text, or NULL",
     errors: [("ENOSPC", "the buffer is too small")], failure: .nullPointer, traits: [.libraryCall, .returnsText],

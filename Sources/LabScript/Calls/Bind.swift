@@ -1,14 +1,14 @@
 import SocketKit
 
 extension CallLayers {
-  static let bind = CallLayers(
+  public static let bind = CallLayers(
     posix: "bind(fd, addr, addrlen): 0 or -1",
     bio: "BIO_bind(sock, BIO_ADDR, options): 1 or 0",
     kernel: "sobind(so, nam, p) hands the address (in an mbuf) to the protocol's bind routine")
 }
 
 extension CallDefinition {
-  static let bind = CallDefinition(
+  public static let bind = CallDefinition(
     "bind", ["fd", "addr", "addrlen"], summary: "gives the socket its local address and port", returns: "0, or -1",
     errors: [
       ("EADDRINUSE", "another socket holds that address and port (or a TIME-WAIT connection does)"),

@@ -1,13 +1,13 @@
 import SocketKit
 
 extension CallDefinition {
-  static let htons = shortOrder("htons", "hostshort", "16 bits from host to network byte order",
+  public static let htons = shortOrder("htons", "hostshort", "16 bits from host to network byte order",
     "the 16-bit value with its bytes in network order (swapped on this machine)", ByteOrder.htons)
-  static let ntohs = shortOrder("ntohs", "netshort", "16 bits from network to host byte order",
+  public static let ntohs = shortOrder("ntohs", "netshort", "16 bits from network to host byte order",
     "the 16-bit value back in host order", ByteOrder.ntohs)
-  static let htonl = longOrder("htonl", "hostlong", "32 bits from host to network byte order",
+  public static let htonl = longOrder("htonl", "hostlong", "32 bits from host to network byte order",
     "the 32-bit value with its bytes in network order", ByteOrder.htonl)
-  static let ntohl = longOrder("ntohl", "netlong", "32 bits from network to host byte order",
+  public static let ntohl = longOrder("ntohl", "netlong", "32 bits from network to host byte order",
     "the 32-bit value back in host order", ByteOrder.ntohl)
 
   private static func shortOrder(

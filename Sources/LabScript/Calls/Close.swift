@@ -1,14 +1,14 @@
 import SocketKit
 
 extension CallLayers {
-  static let close = CallLayers(
+  public static let close = CallLayers(
     posix: "close(fd): 0 or -1",
     bio: "BIO_closesocket(sock): 1 or 0",
     kernel: "soclose(so) drops the descriptor's reference; the protocol finishes the connection (FIN, TIME-WAIT) without it")
 }
 
 extension CallDefinition {
-  static let close = CallDefinition(
+  public static let close = CallDefinition(
     "close", ["fd"], summary: "releases the descriptor; the kernel finishes the connection",
     returns: "0, or -1; the descriptor number is free again at once",
     errors: [("EBADF", "the descriptor is not open (closed twice?)")],

@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallLayers {
-  static let connect = CallLayers(
+  public static let connect = CallLayers(
     posix: "connect(fd, addr, addrlen): 0 once connected, or -1 EINPROGRESS if non-blocking",
     bio: "BIO_connect(sock, BIO_ADDR, options): 1 or 0 (0 with EINPROGRESS when non-blocking)",
     kernel:
@@ -10,7 +10,7 @@ extension CallLayers {
 }
 
 extension CallDefinition {
-  static let connect = CallDefinition(
+  public static let connect = CallDefinition(
     "connect", ["fd", "addr", "addrlen"], summary: "connects to a peer (TCP: the three-way handshake)",
     returns: "0 once connected, or -1",
     errors: [

@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let sendto = CallDefinition(
+  public static let sendto = CallDefinition(
     "sendto", ["fd", "buf", "len", "flags", "dest_addr", "addrlen"], summary: "sends one datagram to an address",
     returns: "how many bytes were sent in one datagram, or -1",
     errors: [("EMSGSIZE", "the datagram is too large to send at once")],
@@ -24,7 +24,7 @@ extension CallDefinition {
       return record
     })
 
-  static let recvfrom = CallDefinition(
+  public static let recvfrom = CallDefinition(
     "recvfrom", ["fd", "buf", "len", "flags", "src_addr", "addrlen"],
     out: [1: .buffer, 4: .socketAddress, 5: .addressLength], summary: "receives one datagram and who sent it",
     returns: "the size of the datagram received (cut to the buffer), and who sent it",

@@ -3,7 +3,7 @@ import SocketKit
 /// The lab's questions to the kernel about a socket: each is a real call a C program makes the
 /// same way (TCP_INFO, SIOCINQ, SIOCOUTQ), or a file it reads.
 extension CallDefinition {
-  static let tcp_state = CallDefinition(
+  public static let tcp_state = CallDefinition(
     "tcp_state", ["fd"], summary: "the TCP state the kernel reports (TCP_INFO), or for a closed socket what sock_diag still shows",
     returns:
       "the TCP state the kernel reports (waits up to a second for an expected one); for a closed socket, what sock_diag still lists",
@@ -22,7 +22,7 @@ extension CallDefinition {
     }),
     .query { cx, fd, place throws(ScriptError) in try cx.tcpState(fd, at: place) })
 
-  static let wchan = CallDefinition(
+  public static let wchan = CallDefinition(
     "wchan", ["fd"], summary: "the kernel function in which a call blocked on this socket sleeps (/proc/self/task/TID/wchan)",
     returns: "the kernel function in which a call blocked on this socket sleeps, or NULL",
     layers: CallLayers(
@@ -38,7 +38,7 @@ extension CallDefinition {
       return (.string(function), function ?? "NULL")
     })
 
-  static let pending = queueQuery(
+  public static let pending = queueQuery(
     "pending", "FIONREAD", summary: "bytes received and waiting to be read (SIOCINQ)",
     returns: "bytes waiting to be read (SIOCINQ; for UDP, the next datagram's size)",
     layers: CallLayers(
@@ -47,7 +47,7 @@ extension CallDefinition {
       kernel: "the size of the receive buffer's queue (so_rcv.sb_cc in BSD, sk_receive_queue for Linux TCP)"),
     count: { kernel, fd in kernel.pendingBytes(fd: fd) })
 
-  static let unsent = queueQuery(
+  public static let unsent = queueQuery(
     "unsent", "TIOCOUTQ", summary: "bytes not yet sent or not yet acknowledged (SIOCOUTQ)",
     returns: "bytes not yet sent or not yet acknowledged (SIOCOUTQ)",
     layers: CallLayers(

@@ -3,13 +3,13 @@ import SocketKit
 /// libowfat's IPv6 calls, reimplemented by SocketLab with libowfat's signatures (libowfat is
 /// GPL-2.0-only and is not linked).
 extension CallDefinition {
-  static let socket_tcp6 = CallDefinition(
+  public static let socket_tcp6 = CallDefinition(
     "socket_tcp6", [], summary: "libowfat: a non-blocking IPv6 TCP socket that also takes IPv4 peers",
     returns: "a non-blocking IPv6 TCP socket (IPV6_V6ONLY off, so IPv4 peers come as ::ffff:a.b.c.d), or -1",
     layers: .socket, ownership: .opensDescriptor, traits: .libowfat,
     .system { _, _, _ throws(ScriptError) in Libowfat.socket_tcp6() })
 
-  static let socket_bind6 = CallDefinition(
+  public static let socket_bind6 = CallDefinition(
     "socket_bind6", ["s", "ip", "port", "scope_id"], summary: "libowfat: bind to a 16-byte address and a port in host order",
     returns: "0, or -1; the port is in host order",
     errors: [("EADDRINUSE", "the address is taken"), ("EINVAL", "a link-local address without a scope id")],
@@ -22,7 +22,7 @@ extension CallDefinition {
       return record
     })
 
-  static let socket_listen = CallDefinition(
+  public static let socket_listen = CallDefinition(
     "socket_listen", ["s", "backlog"], summary: "libowfat: listen", returns: "0, or -1", layers: .listen, traits: .libowfat,
     .system { cx, a, place throws(ScriptError) in
       let fd = try cx.descriptor(a[0])
@@ -32,7 +32,7 @@ extension CallDefinition {
       return record
     })
 
-  static let socket_accept6 = CallDefinition(
+  public static let socket_accept6 = CallDefinition(
     "socket_accept6", ["s", "ip", "port", "scope_id"], out: [1: .ip6, 2: .uint16, 3: .uint32],
     summary: "libowfat: accept, writing the peer's address, port (host order) and scope id",
     returns: "a new descriptor, with the peer's 16-byte address, port (host order) and scope id written out; or -1",
@@ -49,7 +49,7 @@ extension CallDefinition {
       return record
     })
 
-  static let socket_connect6 = CallDefinition(
+  public static let socket_connect6 = CallDefinition(
     "socket_connect6", ["s", "ip", "port", "scope_id"],
     summary: "libowfat: connect; -1 EINPROGRESS on a non-blocking socket",
     returns: "0 when connected; -1 EINPROGRESS while a non-blocking connection is under way",
@@ -66,12 +66,12 @@ extension CallDefinition {
       return record
     })
 
-  static let socket_connected = CallDefinition(
+  public static let socket_connected = CallDefinition(
     "socket_connected", ["s"], summary: "libowfat: 1 if the socket has a connected peer, 0 if not",
     returns: "1 if the socket has a connected peer, 0 if not", failure: .never, traits: .libowfat,
     .system { cx, a, _ throws(ScriptError) in Libowfat.socket_connected(fd: try cx.descriptor(a[0])) })
 
-  static let ip6 = CallDefinition(
+  public static let ip6 = CallDefinition(
     "ip6", ["text"], summary: "16 raw IPv6 address bytes from text, as libowfat's calls take them",
     returns: "16 address bytes, as libowfat's calls take them", traits: .libowfat,
     c: CForm(build: { renderer, a, target in

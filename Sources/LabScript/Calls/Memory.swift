@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let buffer = CallDefinition(
+  public static let buffer = CallDefinition(
     "buffer", ["size"], summary: "a char array of size bytes for recv and recvfrom",
     returns: "a char array of that many bytes, for recv() and recvfrom()",
     c: CForm(build: { renderer, a, target in
@@ -16,7 +16,7 @@ extension CallDefinition {
       return .buffer(contents: [], capacity: size)
     })
 
-  static let memset = CallDefinition(
+  public static let memset = CallDefinition(
     "memset", ["dest", "c", "n"], summary: "fills a variable with zero bytes: memset(&addr, 0, sizeof addr)",
     returns: "its first argument; the variable it points at is now all zero bytes",
     c: CForm(build: { _, _, target in [.statement("memset(&\(target), 0, sizeof \(target))")] }),
@@ -39,7 +39,7 @@ extension CallDefinition {
       }
     })
 
-  static let value = CallDefinition(
+  public static let value = CallDefinition(
     "value", ["expr"], summary: "shows what an expression or variable holds, so a line can check it: value(optval) = 1",
     returns: "what the expression holds now, so a line can check it", .value)
 }

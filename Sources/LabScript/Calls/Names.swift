@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let getsockname = CallDefinition(
+  public static let getsockname = CallDefinition(
     "getsockname", ["fd", "addr", "addrlen"], arities: [1, 3], out: [1: .socketAddress, 2: .addressLength],
     summary: "the socket's own address and port", returns: "0 and the socket's own address, or -1",
     errors: [("EBADF", "not an open descriptor")],
@@ -12,7 +12,7 @@ extension CallDefinition {
     traits: .showsInAddressPane, c: CForm(addressArguments: [1], shortForm: nameShortForm),
     .system { cx, a, _ throws(ScriptError) in try cx.name(a, peer: false) })
 
-  static let getpeername = CallDefinition(
+  public static let getpeername = CallDefinition(
     "getpeername", ["fd", "addr", "addrlen"], arities: [1, 3], out: [1: .socketAddress, 2: .addressLength],
     summary: "the connected peer's address and port", returns: "0 and the peer's address, or -1",
     errors: [("ENOTCONN", "there is no peer: not connected")],

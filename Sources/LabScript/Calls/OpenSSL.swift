@@ -2,7 +2,7 @@ import SocketKit
 
 /// OpenSSL's BIO socket routines (libcrypto), called for real.
 extension CallDefinition {
-  static let BIO_socket = CallDefinition(
+  public static let BIO_socket = CallDefinition(
     "BIO_socket", ["domain", "socktype", "protocol", "options"], summary: "OpenSSL: create a socket; the descriptor, or -1",
     returns: "a descriptor, or -1 (INVALID_SOCKET)", errors: [("EPROTONOSUPPORT", "the protocol does not fit the type")],
     layers: .socket, ownership: .opensDescriptor, traits: .openSSL,
@@ -11,7 +11,7 @@ extension CallDefinition {
         domain: try cx.int32(a[0]), type: try cx.int32(a[1]), protocol: try cx.int32(a[2]), options: try cx.int32(a[3]))
     })
 
-  static let BIO_bind = CallDefinition(
+  public static let BIO_bind = CallDefinition(
     "BIO_bind", ["sock", "addr", "options"], summary: "OpenSSL: bind; 1 on success, 0 on failure",
     returns: "1 on success, 0 on failure (errno says why)", errors: [("EADDRINUSE", "the address is taken")],
     layers: .bind, failure: .zeroIsFailure, traits: .openSSL,
@@ -22,7 +22,7 @@ extension CallDefinition {
       return record
     })
 
-  static let BIO_listen = CallDefinition(
+  public static let BIO_listen = CallDefinition(
     "BIO_listen", ["sock", "addr", "options"],
     summary: "OpenSSL: set the BIO_SOCK_ options, bind and listen in one call; 1 on success, 0 on failure",
     returns: "1 on success, 0 on failure; sets the BIO_SOCK_ options, binds and listens",
@@ -42,7 +42,7 @@ extension CallDefinition {
       return record
     })
 
-  static let BIO_connect = CallDefinition(
+  public static let BIO_connect = CallDefinition(
     "BIO_connect", ["sock", "addr", "options"],
     summary: "OpenSSL: connect (start to, with BIO_SOCK_NONBLOCK); 1 on success, 0 on failure",
     returns: "1 on success, 0 on failure",
@@ -61,7 +61,7 @@ extension CallDefinition {
       return record
     })
 
-  static let BIO_accept_ex = CallDefinition(
+  public static let BIO_accept_ex = CallDefinition(
     "BIO_accept_ex", ["accept_sock", "peer", "options"], out: [1: .bioAddress],
     summary: "OpenSSL: accept, with BIO_SOCK_NONBLOCK for the new socket; the descriptor, or -1",
     returns: "a new descriptor, or -1", errors: [("EAGAIN", "non-blocking and nothing waiting")],
@@ -76,20 +76,20 @@ extension CallDefinition {
       return record
     })
 
-  static let BIO_closesocket = CallDefinition(
+  public static let BIO_closesocket = CallDefinition(
     "BIO_closesocket", ["sock"], summary: "OpenSSL: close; 1 on success, 0 on failure",
     returns: "1 on success, 0 on failure", errors: [("EBADF", "not an open descriptor")],
     layers: .close, ownership: .closesDescriptor, failure: .zeroIsFailure, traits: [.openSSL, .endsSending],
     .system { cx, a, _ throws(ScriptError) in OpenSSLBIO.closesocket(fd: try cx.descriptor(a[0])) })
 
-  static let BIO_socket_nbio = CallDefinition(
+  public static let BIO_socket_nbio = CallDefinition(
     "BIO_socket_nbio", ["sock", "mode"], summary: "OpenSSL: non-blocking mode on (1) or off (0); 1 on success",
     returns: "1 on success, 0 on failure", layers: .fcntl, failure: .zeroIsFailure, traits: .openSSL,
     .system { cx, a, _ throws(ScriptError) in
       OpenSSLBIO.socketNbio(fd: try cx.descriptor(a[0]), on: try cx.integer(a[1]) != 0)
     })
 
-  static let bio_addr = CallDefinition(
+  public static let bio_addr = CallDefinition(
     "bio_addr", ["family", "host", "port"],
     summary: "a BIO_ADDR made with BIO_ADDR_rawmake: numeric host text and a port in network order",
     returns: "a BIO_ADDR made with BIO_ADDR_rawmake (port already in network order)", traits: .openSSL,

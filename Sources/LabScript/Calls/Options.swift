@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let setsockopt = CallDefinition(
+  public static let setsockopt = CallDefinition(
     "setsockopt", ["fd", "level", "optname", "optval", "optlen"], arities: [4, 5],
     summary: "sets an option; the short form puts the value in place of the pointer", returns: "0, or -1",
     errors: [("ENOPROTOOPT", "no such option at that level for this protocol"), ("EINVAL", "a bad value or length")],
@@ -44,7 +44,7 @@ extension CallDefinition {
       return SocketAPI.setsockopt(fd: fd, level: level, option: option, value: value, length: length)
     })
 
-  static let getsockopt = CallDefinition(
+  public static let getsockopt = CallDefinition(
     "getsockopt", ["fd", "level", "optname", "optval", "optlen"], arities: [3, 5], out: [3: .integer, 4: .addressLength],
     summary: "reads an option's current value", returns: "0 and the value, or -1",
     errors: [("ENOPROTOOPT", "no such option at that level")],
@@ -73,7 +73,7 @@ extension CallDefinition {
       return record
     })
 
-  static let linger = CallDefinition(
+  public static let linger = CallDefinition(
     "linger", ["onoff", "seconds"], summary: "a struct linger for SO_LINGER",
     returns: "a struct linger: {1, 0} makes close() reset the connection at once",
     c: CForm(build: { renderer, a, target in

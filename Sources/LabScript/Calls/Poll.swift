@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let poll = CallDefinition(
+  public static let poll = CallDefinition(
     "poll", ["fds", "nfds", "timeout"],
     summary: "waits until a descriptor is readable or writable, or the timeout in ms passes",
     returns: "how many descriptors are ready (0 after the timeout), with revents filled in",
@@ -38,7 +38,7 @@ extension CallDefinition {
       return record
     })
 
-  static let pollfd = CallDefinition(
+  public static let pollfd = CallDefinition(
     "pollfd", ["fd", "events"], summary: "a struct pollfd for poll()",
     returns: "a struct pollfd asking for events (POLLIN, POLLOUT) on one descriptor",
     c: CForm(build: { renderer, a, target in
@@ -48,7 +48,7 @@ extension CallDefinition {
       .pollSet([PollEntry(fd: try cx.int32(a[0]), events: Int16(truncatingIfNeeded: try cx.integer(a[1])))])
     })
 
-  static let pollfds = CallDefinition(
+  public static let pollfds = CallDefinition(
     "pollfds", ["pollfd", "..."], arities: Set(1...64), summary: "an array of struct pollfd",
     returns: "an array of struct pollfd for one poll() call",
     c: CForm(build: { renderer, a, target in

@@ -1,13 +1,13 @@
 import SocketKit
 
 extension CallLayers {
-  static let send = CallLayers(
+  public static let send = CallLayers(
     posix: "send(fd, buf, len, flags): bytes queued, or -1",
     bio: "BIO_write() on a socket BIO",
     kernel:
       "sosend(so, addr, uio, top, control, flags) copies from the uio into mbufs on the send buffer and asks the protocol to transmit"
   )
-  static let recv = CallLayers(
+  public static let recv = CallLayers(
     posix: "recv(fd, buf, len, flags): bytes read, 0 at end of stream, or -1",
     bio: "BIO_read() on a socket BIO",
     kernel:
@@ -16,7 +16,7 @@ extension CallLayers {
 }
 
 extension CallDefinition {
-  static let send = CallDefinition(
+  public static let send = CallDefinition(
     "send", ["fd", "buf", "len", "flags"], summary: "queues bytes to send on a connected socket",
     returns: "how many bytes the kernel took (not how many the peer read), or -1",
     errors: [
@@ -33,7 +33,7 @@ extension CallDefinition {
       return SocketAPI.send(fd: fd, bytes: data, length: length, flags: try cx.int32(a[3]))
     })
 
-  static let recv = CallDefinition(
+  public static let recv = CallDefinition(
     "recv", ["fd", "buf", "len", "flags"], out: [1: .buffer],
     summary: "takes up to len received bytes; 0 means the peer will send no more",
     returns: "how many bytes were copied, 0 at the end of the stream, or -1; blocks while nothing is waiting",

@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallDefinition {
-  static let shutdown = CallDefinition(
+  public static let shutdown = CallDefinition(
     "shutdown", ["fd", "how"], summary: "ends sending (SHUT_WR), receiving (SHUT_RD) or both", returns: "0, or -1",
     errors: [("ENOTCONN", "the socket is not connected")],
     layers: CallLayers(

@@ -1,7 +1,7 @@
 import SocketKit
 
 extension CallLayers {
-  static let socket = CallLayers(
+  public static let socket = CallLayers(
     posix: "socket(domain, type, protocol) returns a descriptor",
     bio: "BIO_socket(domain, type, protocol, options): the descriptor, or INVALID_SOCKET",
     kernel:
@@ -10,7 +10,7 @@ extension CallLayers {
 }
 
 extension CallDefinition {
-  static let socket = CallDefinition(
+  public static let socket = CallDefinition(
     "socket", ["domain", "type", "protocol"], summary: "creates an endpoint and returns its descriptor",
     returns: "a new descriptor (the lowest number free), or -1",
     errors: [

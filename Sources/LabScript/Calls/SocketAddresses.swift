@@ -2,7 +2,7 @@ import SocketKit
 
 /// The lab's shorthands for filling address structures; C writes them as memset and fields.
 extension CallDefinition {
-  static let sockaddr_in = CallDefinition(
+  public static let sockaddr_in = CallDefinition(
     "sockaddr_in", ["addr", "port"], arities: [0, 2],
     summary: "a struct sockaddr_in: IPv4 address text and a port field",
     returns: "a struct sockaddr_in (16 bytes): family AF_INET, the port field as given (use htons), the address",
@@ -28,7 +28,7 @@ extension CallDefinition {
       }
     })
 
-  static let sockaddr_in6 = CallDefinition(
+  public static let sockaddr_in6 = CallDefinition(
     "sockaddr_in6", ["addr", "port", "scope_id"], arities: [0, 2, 3],
     summary: "a struct sockaddr_in6: IPv6 address text, a port field and an optional scope id",
     returns: "a struct sockaddr_in6 (28 bytes): family, port field, flow info, 16-byte address, scope id",
@@ -53,7 +53,7 @@ extension CallDefinition {
       }
     })
 
-  static let in_addr = CallDefinition(
+  public static let in_addr = CallDefinition(
     "in_addr", ["s_addr"], arities: [0, 1], summary: "a struct in_addr",
     returns: "a struct in_addr holding s_addr in network order",
     c: CForm(build: { renderer, a, target in
