@@ -9,24 +9,38 @@ enum ExportCheck {
     ["/usr/bin/cc", "/usr/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) }
   }
 
+  /// gcc and clang, each where it is installed.
+  static var compilers: [String] {
+    ["/usr/bin/gcc", "/usr/bin/clang"].filter { FileManager.default.isExecutableFile(atPath: $0) }
+  }
+
+  /// Compiles `sources` with `compiler` and every warning an error; returns the messages on failure.
+  static func compile(_ compiler: String, _ sources: [String], to binary: String, crypto: Bool, pthread: Bool) throws -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: compiler)
+    process.arguments =
+      ["-Wall", "-Wextra", "-Werror"] + (pthread ? ["-pthread"] : []) + ["-o", binary] + sources + (crypto ? ["-lcrypto"] : [])
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return process.terminationStatus == 0 ? nil : messages
+  }
+
   /// Exports `target`, compiles it and runs it; returns the program's output and exit status.
   static func exportBuildAndRun(_ target: String, folder: URL) throws -> (output: String, status: Int32, exported: Bool) {
     let name = URL(fileURLWithPath: target).deletingPathExtension().lastPathComponent
     let source = folder.appendingPathComponent("\(name).c").path
-    let export = try Socklab.run(["export", "--c", target, "-o", source])
+    let export = try Socklab.run(["export", "--check", target, "-o", source])
     guard export.status == 0 else { return (export.errors, export.status, false) }
     let text = try String(contentsOfFile: source, encoding: .utf8)
     let binary = folder.appendingPathComponent(name).path
-    let compile = Process()
-    compile.executableURL = URL(fileURLWithPath: compiler!)
-    compile.arguments =
-      ["-Wall", "-Wextra", "-Werror", "-pthread", "-o", binary, source] + (text.contains("BIO_") ? ["-lcrypto"] : [])
-    let errors = Pipe()
-    compile.standardError = errors
-    try compile.run()
-    let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    compile.waitUntilExit()
-    guard compile.terminationStatus == 0 else { return ("compile failed:\n\(messages)", compile.terminationStatus, true) }
+    for compiler in compilers {
+      if let messages = try compile(compiler, [source], to: binary, crypto: text.contains("BIO_"), pthread: true) {
+        return ("\(compiler) failed:\n\(messages)", 1, true)
+      }
+    }
     let run = Process()
     run.executableURL = URL(fileURLWithPath: binary)
     let output = Pipe()
