@@ -106,6 +106,30 @@ enum FreePlayUpdate {
     }
   }
 
+  /// A free-play line as `:save` writes it: with what it returned as its expectation, so that
+  /// the saved script, replayed or exported, checks something. A line that already has one keeps
+  /// it; values that depend on the ports of the run (value(), htons()) are left unchecked.
+  static func savedLine(_ statement: Statement, _ lineState: LineState?) -> String {
+    let plain = "\(statement.actorName): \(statement.source)"
+    guard statement.expectation == nil, case .done(let outcome)? = lineState, let record = outcome.record,
+      let definition = CallCatalog.definition(named: record.function)
+    else { return plain }
+    let source = statement.source.hasSuffix(";") ? String(statement.source.dropLast()) : statement.source
+    if definition.traits.contains(.reportsTCPState), case .symbol(let state) = record.result {
+      return "\(statement.actorName): \(source) = \(state)"
+    }
+    guard definition.spec.kind == .system, definition.failure != .never, let value = record.result.intValue else { return plain }
+    let expected: String
+    if let error = record.error {
+      expected = "\(value) \(error.name)"
+    } else if definition.ownership == .opensDescriptor {
+      expected = "fd"
+    } else {
+      expected = String(value)
+    }
+    return "\(statement.actorName): \(source) = \(expected)"
+  }
+
   private static func command(_ state: inout AppState, _ line: String) -> [Effect] {
     let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
     let argument = parts.count > 1 ? parts[1].trimmingSpaces() : ""
@@ -116,11 +140,16 @@ enum FreePlayUpdate {
         state.freePlay?.note = "Write :save FILE"
         return []
       }
-      let text = statements.map { "\($0.actorName): \($0.source)" }.joined(separator: "\n") + "\n"
+      let lines = statements.enumerated().map { index, statement in
+        savedLine(statement, state.run?.lineStates[index])
+      }
+      let recorded = zip(lines, statements).filter { $0.0 != "\($0.1.actorName): \($0.1.source)" }.count
       return [
         .writeFile(
-          text: text, path: argument,
-          done: "Saved \(statements.count) lines to \(argument). Replay them with socklab play \(argument).")
+          text: lines.joined(separator: "\n") + "\n", path: argument,
+          done:
+            "Saved \(statements.count) lines to \(argument), \(recorded) with what they returned as expectations. Replay them with socklab play \(argument)."
+        )
       ]
     case ":load":
       guard !argument.isEmpty else {

@@ -128,6 +128,37 @@ extension Live {
       #expect(lab.app.freePlay?.text == ":export \(exported)")
     }
 
+    @Test func savingRecordsWhatEachLineReturnedAsItsExpectation() throws {
+      let folder = try temporaryFolder("save-expectations")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let path = folder.appendingPathComponent("typed.lab").path
+      let lab = try freePlay()
+      enter(lab, "u = socket(AF_INET, SOCK_DGRAM, 0)")
+      enter(lab, "here = sockaddr_in(\"127.0.0.1\", htons(PORT))")
+      enter(lab, "bind(u, &here, sizeof here)")
+      enter(lab, "bind(u, &here, sizeof here)")
+      enter(lab, "sendto(u, \"ping\", 4, 0, &here, sizeof here)")
+      enter(lab, "t = socket(AF_INET, SOCK_STREAM, 0)")
+      enter(lab, "tcp_state(t)")
+      enter(lab, ":save \(path)")
+      #expect(lab.text.contains("Saved 7 lines to"))
+      let saved = try String(contentsOfFile: path, encoding: .utf8)
+      #expect(
+        saved == """
+          main: u = socket(AF_INET, SOCK_DGRAM, 0) = fd
+          main: here = sockaddr_in("127.0.0.1", htons(PORT))
+          main: bind(u, &here, sizeof here) = 0
+          main: bind(u, &here, sizeof here) = -1 EINVAL
+          main: sendto(u, "ping", 4, 0, &here, sizeof here) = 4
+          main: t = socket(AF_INET, SOCK_STREAM, 0) = fd
+          main: tcp_state(t) = CLOSED
+
+          """)
+      // The saved script now checks something: replayed, every line holds.
+      let replay = try Socklab.run(["run", path])
+      #expect(replay.status == 0, "\(replay.output)")
+    }
+
     @Test func theReferenceScrollsToConnectsLastErrnoAndZooms() throws {
       let lab = try freePlay()
       let last = try #require(CallReference.entry(for: "connect")?.errors.last?.name)
