@@ -18,7 +18,9 @@ enum CDeclarations {
   static func declaredType(in source: String) -> String? {
     let words = source.split(separator: " ", maxSplits: 3).map(String.init)
     guard let first = words.first else { return nil }
-    if first == "struct", words.count >= 3, ["sockaddr_in", "sockaddr_in6"].contains(words[1]) { return "struct \(words[1])" }
+    if first == "struct", words.count >= 3, [CallDefinition.sockaddr_in.name, CallDefinition.sockaddr_in6.name].contains(words[1]) {
+      return "struct \(words[1])"
+    }
     var index = first == "const" ? 1 : 0
     guard index < words.count else { return nil }
     let type = words[index]
@@ -50,7 +52,8 @@ enum CDeclarations {
 
     // struct sockaddr_in addr
     if first == "struct", let tag = name(1), name(2) != nil, body.count == 3 {
-      guard tag == "sockaddr_in" || tag == "sockaddr_in6" else {
+      // The builders named like the structures they fill: struct sockaddr_in is sockaddr_in().
+      guard [CallDefinition.sockaddr_in.name, CallDefinition.sockaddr_in6.name].contains(tag) else {
         throw ScriptError(
           "the lab declares a struct \(tag) for you where a call fills it", at: body[1].location,
           hint: tag == "sockaddr_storage"
@@ -65,12 +68,12 @@ enum CDeclarations {
     // char buf[64]
     if first == "char", name(1) != nil, punctuation(2, "["), body.count == 5, punctuation(4, "]") {
       return head + [
-        body[1], made(.punctuation("="), like: body[0]), made(.identifier("buffer"), like: body[0]),
+        body[1], made(.punctuation("="), like: body[0]), made(.identifier(CallDefinition.buffer.name), like: body[0]),
         made(.punctuation("("), like: body[2]), body[3], made(.punctuation(")"), like: body[4]),
       ]
     }
     // memset(&addr, 0, sizeof addr)
-    if first == "memset", punctuation(1, "("), punctuation(2, "&"), let variable = name(3) {
+    if first == CallDefinition.memset.name, punctuation(1, "("), punctuation(2, "&"), let variable = name(3) {
       return head + [made(.identifier(variable), like: body[3]), made(.punctuation("="), like: body[0])] + body
     }
     // int s = socket(...), char *text = inet_ntoa(...), const char *text = ...
