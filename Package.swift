@@ -27,7 +27,7 @@ let package = Package(
     .plugin(name: "EmbedCRuntime", capability: .buildTool(), dependencies: ["embed-lessons"]),
     .target(name: "ExportRuntime", exclude: ["C"], plugins: ["EmbedCRuntime"]),
     // C from scripts: the readable programs, one per actor, and the verifying program.
-    .target(name: "LabExport", dependencies: ["LabScript", "ExportRuntime"]),
+    .target(name: "LabExport", dependencies: ["LabScript", "Lessons", "ExportRuntime"]),
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),

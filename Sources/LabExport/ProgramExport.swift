@@ -1,9 +1,10 @@
 import ExportRuntime
 import LabScript
+import Lessons
 import SocketKit
 
 /// A lesson step, as the exported program's comments tell it.
-public struct ExportStep: Sendable {
+public struct ExportStep: Sendable, Equatable {
   public var title: String
   /// One line on what the step shows.
   public var explanation: String
@@ -14,6 +15,30 @@ public struct ExportStep: Sendable {
     self.title = title
     self.explanation = explanation
     self.firstStatement = firstStatement
+  }
+}
+
+extension ExportStep {
+  /// A lesson's steps, each with the first sentence of its prose.
+  public static func steps(of lesson: Lesson) -> [ExportStep] {
+    var first = 0
+    var steps: [ExportStep] = []
+    for step in lesson.steps {
+      steps.append(ExportStep(title: step.title, explanation: firstSentence(step.prose), firstStatement: first))
+      first += step.statements.count
+    }
+    return steps
+  }
+
+  static func firstSentence(_ prose: String) -> String {
+    let flat = prose.split(whereSeparator: { $0 == "\n" }).map { String($0).trimmingSpaces() }
+      .filter { !$0.isEmpty && !$0.hasPrefix("#") }.joined(separator: " ")
+    var sentence = ""
+    for character in flat where character != "*" {
+      sentence.append(character)
+      if ".!?".contains(character), sentence.count > 20 { break }
+    }
+    return sentence.trimmingSpaces()
   }
 }
 
@@ -34,7 +59,7 @@ public enum ProgramExport {
     let actors = script.actors
     var files: [ExportedFile] = []
     for actor in actors {
-      let file = actors.count == 1 ? "main.c" : "\(cIdentifier(actor)).c"
+      let file = "\(cIdentifier(actor)).c"
       var writer = ProgramWriter(script: script, actor: actor, plan: plan, steps: steps, single: actors.count == 1)
       let body = try writer.body()
       files.append(ExportedFile(name: file, text: writer.program(file: file, lesson: name, body: body, ports: ports)))

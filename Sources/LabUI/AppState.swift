@@ -1,4 +1,5 @@
 import LabEngine
+import LabExport
 import LabScript
 import Lessons
 import SocketKit
@@ -133,6 +134,6 @@ public enum Effect: Sendable, Equatable {
   /// Writes `text` to `path`; `done` is what to say when it worked.
   case writeFile(text: String, path: String, done: String)
   /// Writes statements as a C program.
-  case exportC([Statement], name: String, path: String)
+  case exportC([Statement], name: String, steps: [ExportStep], path: String)
   case quit
 }

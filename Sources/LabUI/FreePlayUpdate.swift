@@ -165,7 +165,7 @@ enum FreePlayUpdate {
       }
       // A bare name goes to the exports folder, where `x` writes too; a path is taken as given.
       let path = argument.contains("/") ? argument : Files.join(state.exportsFolder, argument)
-      return [.exportC(statements, name: "a free-play session", path: path)]
+      return [.exportC(statements, name: "a free-play session", steps: [], path: path)]
     case ":interrupt": return [.interrupt]
     case ":quit", ":q": return Update.leave(&state)
     case ":help":

@@ -226,9 +226,9 @@ public final class LabApp {
           return .said("Could not save: \(error)")
         }
       }
-    case .exportC(let statements, let name, let path):
+    case .exportC(let statements, let name, let steps, let path):
       let ports = state.run?.ports ?? [:]
-      return offThread { .said(Self.exportC(statements, name: name, ports: ports, to: path)) }
+      return offThread { .said(Self.exportC(statements, name: name, steps: steps, ports: ports, to: path)) }
     }
   }
 
@@ -273,16 +273,25 @@ public final class LabApp {
     return []
   }
 
-  /// Writes `statements` as a C program to `path`, with the session's ports; returns what to
-  /// tell the learner.
-  static func exportC(_ statements: [Statement], name: String, ports: [String: UInt16], to path: String) -> String {
+  /// Writes `statements` as C, with the session's ports: the readable programs (one per actor,
+  /// and a Makefile) in a folder named after `path`, and the verifying program at `path`.
+  /// Returns what to tell the learner.
+  static func exportC(
+    _ statements: [Statement], name: String, steps: [ExportStep], ports: [String: UInt16], to path: String
+  ) -> String {
     let port = ports["PORT"] ?? 40000
+    let chosen = (port, ports["PORT2"] ?? port + 1)
+    let script = Script(statements: statements)
     do {
-      let text = try CheckExport.program(Script(statements: statements), name: name, ports: (port, ports["PORT2"] ?? port + 1))
+      let text = try CheckExport.program(script, name: name, ports: chosen)
+      let folder = path.hasSuffix(".c") ? String(path.dropLast(2)) : path + "-programs"
+      let programs = try ProgramExport.files(script, name: name, steps: steps, ports: chosen)
+      try Files.makeDirectories(folder)
+      for file in programs { try Files.write(file.text, to: Files.join(folder, file.name)) }
       try Files.write(text, to: path)
-      let crypto = text.contains("BIO_") ? " -lcrypto" : ""
+      let names = programs.map(\.name).filter { $0.hasSuffix(".c") }.joined(separator: ", ")
       return
-        "Exported \(statements.count) lines to \(path). Build: cc -Wall -Wextra -Werror -pthread -o prog \(path)\(crypto); run ./prog, or ./prog PORT PORT2 for other ports"
+        "Exported \(statements.count) lines: \(names) in \(folder)/ (make -C \(folder) run), and \(path), which replays them exactly and checks every result"
     } catch {
       return "Could not export: \(error)"
     }

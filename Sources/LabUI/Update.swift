@@ -1,4 +1,5 @@
 import LabEngine
+import LabExport
 import LabScript
 import Lessons
 import SocketKit
@@ -128,7 +129,10 @@ public enum Update {
     case .character("a"): return [.acceptAgain]
     case .character("x"):
       let path = Files.join(state.exportsFolder, "\(run.lesson.id)-so-far.c")
-      return [.exportC(Array(run.statements.prefix(run.nextLine)), name: run.lesson.title, path: path)]
+      return [
+        .exportC(
+          Array(run.statements.prefix(run.nextLine)), name: run.lesson.title, steps: ExportStep.steps(of: run.lesson), path: path)
+      ]
     case .character("L"): state.showLayers = true
     case .tab: ui.focus = next(after: ui.focus, by: 1)
     case .backTab: ui.focus = next(after: ui.focus, by: -1)

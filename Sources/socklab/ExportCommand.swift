@@ -111,7 +111,7 @@ struct ExportCommand: ParsableCommand {
   private func loadScript() throws -> (Script, String, String, [ExportStep]) {
     if target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/")) {
       let lesson = try sources.lesson(target)
-      return (lesson.script, lesson.title, lesson.id, Self.steps(of: lesson))
+      return (lesson.script, lesson.title, lesson.id, ExportStep.steps(of: lesson))
     }
     let text = try orExitTwo { try Files.read(target) }
     let base = Files.baseName(target).split(separator: ".").first.map(String.init) ?? "lab"
@@ -121,28 +121,5 @@ struct ExportCommand: ParsableCommand {
       printError(error.description)
       throw ExitCode(2)
     }
-  }
-
-  /// The lesson's steps, each with the first sentence of its prose.
-  static func steps(of lesson: Lesson) -> [ExportStep] {
-    var first = 0
-    var steps: [ExportStep] = []
-    for step in lesson.steps {
-      steps.append(ExportStep(title: step.title, explanation: firstSentence(step.prose), firstStatement: first))
-      first += step.statements.count
-    }
-    return steps
-  }
-
-  static func firstSentence(_ prose: String) -> String {
-    let flat = prose.split(whereSeparator: { $0 == "\n" }).map { String($0).trimmingSpaces() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-      .joined(separator: " ")
-    let plain = String(flat.filter { $0 != "*" })
-    var sentence = ""
-    for character in plain {
-      sentence.append(character)
-      if ".!?".contains(character), sentence.count > 20 { break }
-    }
-    return sentence.trimmingSpaces()
   }
 }

@@ -192,7 +192,7 @@ extension Live {
         return
       }
       #expect(statements.map(\.source) == ["u = socket(AF_INET, SOCK_DGRAM, 0)"])
-      #expect(type(":export out.c", into: &free).contains { if case .exportC(_, _, "/exports/out.c") = $0 { return true } else { return false } })
+      #expect(type(":export out.c", into: &free).contains { if case .exportC(_, _, _, "/exports/out.c") = $0 { return true } else { return false } })
     }
   }
 }

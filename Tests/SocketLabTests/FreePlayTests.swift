@@ -121,7 +121,8 @@ extension Live {
       #expect(failures.isEmpty)
       let exported = folder.appendingPathComponent("session.c").path
       enter(lab, ":export \(exported)")
-      #expect(lab.text.contains("Exported 5 lines to"))
+      #expect(lab.text.contains("Exported 5 lines:"))
+      #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("session/main.c").path))
       #expect(try String(contentsOfFile: exported, encoding: .utf8).contains("static void line_4(void)"))
       // History: the last line comes back with the up arrow.
       lab.press(.up)

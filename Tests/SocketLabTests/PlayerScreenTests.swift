@@ -248,6 +248,10 @@ extension Live {
       let program = try String(contentsOfFile: file, encoding: .utf8)
       #expect(program.contains("bind("))
       #expect(program.contains(String(lab.player.port)), "the program uses the ports the screen showed")
+      // Beside it, the programs a student reads: the server's, so far, with its steps as comments.
+      let server = try String(contentsOfFile: folder.path + "/tcp-conversation-so-far/server.c", encoding: .utf8)
+      #expect(server.contains("/* Step 1.") || server.contains("int s = socket("), "\(server)")
+      #expect(server.contains("if (listen(s, 5) < 0) {") == false, "listen() has not run yet")
     }
 
     @Test(.enabled(if: OutsidePeer.available, "python3 is not installed"))

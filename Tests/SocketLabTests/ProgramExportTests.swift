@@ -19,11 +19,11 @@ enum Programs {
 
   /// Runs each actor's program as its own process, in the lesson's order, under strace when it
   /// is installed; returns each program's exit status and traced network calls.
-  static func runPrograms(_ actors: [String], in folder: URL, single: Bool) throws -> [String: (Int32, [String])] {
+  static func runPrograms(_ actors: [String], in folder: URL) throws -> [String: (Int32, [String])] {
     let order = folder.appendingPathComponent(".lesson-order").path
     var processes: [(String, Process)] = []
     for actor in actors {
-      let program = folder.appendingPathComponent(single ? "main" : actor).path
+      let program = folder.appendingPathComponent(actor).path
       let process = Process()
       if let strace {
         process.executableURL = URL(fileURLWithPath: strace)
@@ -45,7 +45,7 @@ enum Programs {
       while process.isRunning && Date() < deadline { usleep(20_000) }
       if process.isRunning { process.terminate() }
       process.waitUntilExit()
-      let trace = (try? String(contentsOfFile: folder.appendingPathComponent((single ? "main" : actor) + ".trace").path, encoding: .utf8)) ?? ""
+      let trace = (try? String(contentsOfFile: folder.appendingPathComponent(actor + ".trace").path, encoding: .utf8)) ?? ""
       results[actor] = (process.terminationStatus, trace.split(separator: "\n").map(String.init))
     }
     return results
@@ -143,8 +143,8 @@ extension Live {
         #expect(body.contains("int main(int argc, char **argv)"))
       }
       let script = try Parser.parse(try Socklab.run(["export", "--script", target]).output)
-      let single = programs == ["main.c"]
-      let results = try Programs.runPrograms(script.actors, in: folder, single: single)
+      #expect(programs == script.actors.map { $0 + ".c" }.sorted())
+      let results = try Programs.runPrograms(script.actors, in: folder)
       for (actor, (status, _)) in results { #expect(status == 0, "\(target): \(actor) exited \(status)") }
       guard Programs.strace != nil, Self.tracedLessons.contains(target) else { return }
       let lab = try Programs.labCalls(target)
@@ -202,7 +202,7 @@ extension Live {
           #expect(messages == nil, "\(messages ?? "")")
         }
       }
-      let results = try Programs.runPrograms(["server", "client"], in: programs, single: false)
+      let results = try Programs.runPrograms(["server", "client"], in: programs)
       #expect(results["server"]?.0 == 0 && results["client"]?.0 == 0)
     }
 

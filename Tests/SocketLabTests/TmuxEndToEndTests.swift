@@ -322,7 +322,7 @@ extension Live {
       let replay = try Socklab.run(["run", script])
       #expect(replay.status == 0, "\(replay.output)\(replay.errors)")
       #expect(replay.output.contains("server: n = recv("))
-      let binary = folder.appendingPathComponent("beej").path
+      let binary = folder.appendingPathComponent("beej-check").path
       let compile = Process()
       compile.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       compile.arguments = ["cc", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", binary, program]
