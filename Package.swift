@@ -28,10 +28,13 @@ let package = Package(
     .target(name: "ExportRuntime", exclude: ["C"], plugins: ["EmbedCRuntime"]),
     // C from scripts: the readable programs, one per actor, and the verifying program.
     .target(name: "LabExport", dependencies: ["LabScript", "Lessons", "ExportRuntime"]),
+    // The lab's own channels to other programs: the presenter's notes (a UNIX socket) and the
+    // classroom hub (JSON lines over TCP).
+    .target(name: "LabShare"),
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),
-    .target(name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript", "LabExport"]),
+    .target(name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript", "LabExport", "LabShare"]),
     // The only code that touches ncurses.
     .systemLibrary(name: "CNcursesw"),
     .target(name: "NcursesBackend", dependencies: ["TerminalUI", "CNcursesw"]),
@@ -39,7 +42,7 @@ let package = Package(
       name: "socklab",
       dependencies: [
         "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "NcursesBackend",
-        "LabExport",
+        "LabExport", "LabShare",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -52,7 +55,7 @@ let package = Package(
     // that descriptor numbers one test closes are not reused by another test mid-check.
     .testTarget(
       name: "SocketLabTests", dependencies: [
-        "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab", "LabExport",
+        "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab", "LabExport", "LabShare",
       ],
       exclude: ["BrokenLessons", "Screens"]),
   ],

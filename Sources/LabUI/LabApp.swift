@@ -2,6 +2,7 @@ import Dispatch
 import LabEngine
 import LabExport
 import LabScript
+import LabShare
 import Lessons
 import SocketKit
 import Synchronization
@@ -76,6 +77,10 @@ public final class LabApp {
   }
 
   /// Whether something is running, so ticks should come often (spinners, timers).
+  /// The presenter's notes feed (`socklab notes` attaches to it), when the lab runs in a terminal.
+  public var presenter: PresenterFeed?
+  var presenterTimes = PresenterTimes()
+
   public var isBusy: Bool { state.run.map { $0.hasRunningCalls || $0.background != nil } ?? false }
 
   // MARK: - Messages in, effects out
@@ -136,6 +141,7 @@ public final class LabApp {
       let next = messages.removeFirst()
       for effect in Update.apply(&state, next, time: clock()) { messages += perform(effect) }
     }
+    publishPresenter()
   }
 
   private func run(_ effects: [Effect]) {

@@ -87,6 +87,10 @@ public struct Step: Sendable, Equatable {
   /// What the panes hide while the step's prediction is asked, besides the answer itself
   /// (`Hide: pending, 12`).
   public var hide: [String] = []
+  /// What the presenter reads on the notes screen (`socklab notes`); never on the lab's screen.
+  public var notes: String?
+  /// The panes the presentation layout shows for this step (`Layout: code, sockets`).
+  public var presentation: [String] = []
   /// The line of the step's heading in the lesson file.
   public var line: Int
 

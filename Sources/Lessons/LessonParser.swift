@@ -41,7 +41,12 @@ public enum LessonParser {
   }
 }
 
-private let noteKeywords = ["Hint", "Predict", "Answer", "Explain", "Layers", "Elsewhere", "Outside", "Hide"]
+/// The panes a presentation layout may show.
+public enum PresentationPanes {
+  public static let all = ["lesson", "code", "sockets", "address", "log"]
+}
+
+private let noteKeywords = ["Hint", "Predict", "Answer", "Explain", "Layers", "Elsewhere", "Outside", "Hide", "Notes", "Layout"]
 
 /// One note of a step, as written.
 private struct Note {
@@ -341,11 +346,23 @@ private struct LessonReader {
         "a Hide: note but no prediction point", line: hide.line,
         hint: "Hide: names what the panes keep hidden while a prediction is asked; give the step a `= ?` line, or drop the note")
     }
-    return Step(
+    var presentation: [String] = []
+    if let layout = notes["Layout"] {
+      presentation = layout.text.split(separator: ",").map { String($0).trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
+      for pane in presentation where !PresentationPanes.all.contains(pane) {
+        problem(
+          "Layout: names an unknown pane \(pane)", line: layout.line,
+          hint: "name one or two of \(PresentationPanes.all.joined(separator: ", ")), such as `Layout: code, sockets`")
+      }
+    }
+    var step = Step(
       title: raw.title, prose: prose, statements: statements, hint: notes["Hint"]?.text, prediction: prediction, whys: whys,
       layers: notes["Layers"]?.text, elsewhere: notes["Elsewhere"]?.text, outside: notes["Outside"]?.text,
       hide: notes["Hide"].map { $0.text.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty } } ?? [],
       line: raw.line)
+    step.notes = notes["Notes"]?.text
+    step.presentation = presentation
+    return step
   }
 
   private mutating func predictionPoint(

@@ -1,4 +1,5 @@
 import LabEngine
+import LabShare
 import LabUI
 import Lessons
 import NcursesBackend
@@ -44,8 +45,12 @@ enum Interactive {
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
       })
+    // The presenter's notes attach here (socklab notes); a second lab leaves the first its feed.
+    let (feed, _) = PresenterFeed.open(folder: StatePaths.current().runtime)
+    app.presenter = feed
     defer {
       app.shutdown()
+      feed?.close()
       terminal.restore()
     }
     app.performsIOInBackground = true

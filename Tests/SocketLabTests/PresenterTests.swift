@@ -1,0 +1,43 @@
+import Foundation
+import Lessons
+import Testing
+
+extension Live {
+  @Suite("Presenter") struct Presenter {
+    @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
+    func notesFollowTheLabAndNeverShowOnItsScreen() throws {
+      let runtime = try temporaryFolder("runtime")
+      defer { try? FileManager.default.removeItem(at: runtime) }
+      chmod(runtime.path, 0o700)
+      let environment = ["XDG_RUNTIME_DIR=\(runtime.path)"]
+      var lab: TmuxSession? = try TmuxSession(
+        width: 100, height: 30, arguments: ["lessons", "tcp-conversation", "--step", "4"], environment: environment)
+      try lab?.waitFor("Step 4 of 16")
+      let notes = try TmuxSession(width: 90, height: 24, arguments: ["notes"], environment: environment)
+      try notes.waitFor("Step 4 of 16 · Listening")
+      let shown = try notes.waitFor("Point at the Sockets pane")
+      #expect(shown.contains("Next line"), "\(shown)")
+      #expect(shown.contains("server: listen(s, 5) expects 0"), "\(shown)")
+      // The socket is the user's alone.
+      var status = stat()
+      #expect(stat(runtime.path + "/socklab/presenter.sock", &status) == 0)
+      #expect(status.st_mode & 0o777 == 0o600)
+      // Keys in the lab move the notes; the notes never reach the lab's screen.
+      Thread.sleep(forTimeInterval: 1)
+      for _ in 0..<3 { try lab?.send("Space") }
+      try lab?.waitFor("Step 5 of 16")
+      try notes.waitFor("accept() blocks here on purpose")
+      let labScreen = try lab?.screen() ?? ""
+      #expect(!labScreen.contains("accept() blocks here on purpose") && !labScreen.contains("Notes"), "\(labScreen)")
+      #expect((try notes.screen()).contains("Times: 4 0:0"), "the finished step's time")
+      // The lab quits and another starts: the notes wait, then follow the new one.
+      lab = nil
+      try notes.waitFor("Waiting for a lab")
+      lab = try TmuxSession(width: 100, height: 30, arguments: ["lessons", "closing-well"], environment: environment)
+      try notes.waitFor("Closing well")
+      try notes.waitFor("Step 1 of 8")
+      try notes.send("q")
+      #expect(notes.exitStatus() == "0")
+    }
+  }
+}
