@@ -17,7 +17,7 @@ struct Socklab: ParsableCommand {
     version: Version.text,
     subcommands: [
       LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, ExportCommand.self,
-      BenchCommand.self, NotesCommand.self,
+      BenchCommand.self, NotesCommand.self, RehearseCommand.self,
     ],
     defaultSubcommand: LessonsCommand.self
   )

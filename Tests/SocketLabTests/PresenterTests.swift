@@ -1,5 +1,6 @@
 import Foundation
 import Lessons
+import SocketKit
 import Testing
 
 extension Live {
@@ -38,6 +39,31 @@ extension Live {
       try notes.waitFor("Step 1 of 8")
       try notes.send("q")
       #expect(notes.exitStatus() == "0")
+    }
+
+    @Test func rehearsalCatchesAPortHeldInTimeWait() throws {
+      let port = try #require(SocketAPI.freeLoopbackPorts(count: 2).first)
+      // Lesson 5 ends with the server's side of a connection in TIME-WAIT on PORT.
+      let first = try Socklab.run(["rehearse", "when-things-go-wrong", "--port", String(port)])
+      #expect(first.output.contains("step 10"), "\(first.output)")
+      #expect(first.output.contains("warning: after this rehearsal, port \(port) is still held"), "\(first.output)")
+      #expect(first.status == 1)
+      let again = try Socklab.run(["rehearse", "when-things-go-wrong", "--port", String(port)])
+      #expect(again.status == 1)
+      #expect(again.output.contains("TIME-WAIT"), "\(again.output)")
+      #expect(again.output.contains("# not run: the lesson would fail live"), "\(again.output)")
+      // Without a fixed port, the same lesson rehearses clean.
+      let free = try Socklab.run(["rehearse", "when-things-go-wrong"])
+      #expect(free.status == 0, "\(free.output)")
+      #expect(free.output.contains("# ok: the lesson replays green"))
+    }
+
+    @Test func rehearsalNamesAMissingPeerProgramAndTheStepThatWaitsForIt() throws {
+      let result = try Socklab.run(["rehearse", "tcp-conversation"], environment: ["PATH": "/nonexistent"])
+      #expect(result.output.contains("note: step 15 (A visitor from outside) waits for an outside program: `nc 127.0.0.1 PORT`"))
+      #expect(result.output.contains("warning: step 15 needs nc, which is not installed here"), "\(result.output)")
+      #expect(result.output.contains("step 16"))
+      #expect(result.status == 1)
     }
   }
 }

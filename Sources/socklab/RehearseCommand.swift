@@ -1,0 +1,123 @@
+import ArgumentParser
+import LabEngine
+import LabScript
+import Lessons
+import SocketKit
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `socklab rehearse LESSON`: the talk before the talk. It replays the lesson headless, as the
+/// player will, times each step, and warns of what would fail in front of the audience.
+struct RehearseCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rehearse",
+    abstract: "Replay a lesson headless as the talk will, time each step, and warn of what would fail live.",
+    discussion: """
+      Warns, before running anything, of a port held by another program or still in TIME-WAIT
+      (with --port), of a program an Outside: note needs that is not installed, of steps that wait
+      for an outside program, and of timed states asserted too late. Then it replays the lesson,
+      prints each step's time, and says whether its fixed port is free again for the talk.
+      Exit status: 0 when the rehearsal held and nothing would fail live, 1 otherwise.
+      """
+  )
+
+  @Argument(help: "A lesson id or lesson file.")
+  var lesson: String
+
+  @Option(help: "The port the talk will use as PORT (PORT2 is the next one); default: a free one.")
+  var port: UInt16?
+
+  @OptionGroup var sources: LessonSources
+
+  func run() throws {
+    let lesson = try sources.lesson(self.lesson)
+    var (warnings, notes) = Self.warnings(lesson, port: port)
+    say("# rehearsal of \(lesson.title): \(lesson.steps.count) steps")
+    for warning in warnings { say("warning: \(warning)") }
+    for note in notes { say("note: \(note)") }
+    let before = warnings.count
+    if let port, LabSession.whyPortIsTaken(port) != nil || LabSession.whyPortIsTaken(port &+ 1) != nil {
+      say("# not run: the lesson would fail live on these ports")
+      throw ExitCode(1)
+    }
+    let session = LabSession(configuration: SessionConfiguration(port: port))
+    defer { session.close() }
+    let starts = lesson.steps.map(\.line)
+    var seconds = [UInt64](repeating: 0, count: lesson.steps.count)
+    var current = 0
+    var began = MonotonicClock.nanoseconds()
+    var failed: [String] = []
+    let report = ScriptRunner().run(lesson.script, in: session) { entry in
+      guard let line = entry.line else { return }
+      let step = starts.lastIndex { $0 <= line } ?? 0
+      if step != current {
+        let now = MonotonicClock.nanoseconds()
+        seconds[current] += now - began
+        began = now
+        current = step
+      }
+      if entry.status == .failed { failed.append("step \(step + 1): \(entry.text)") }
+    }
+    seconds[current] += MonotonicClock.nanoseconds() - began
+    let used = session.port
+    session.close()
+    for (index, step) in lesson.steps.enumerated() {
+      let time = formatDuration(nanoseconds: seconds[index])
+      say("step \(String(index + 1).leftPadded(2))  \(time.leftPadded(8))  \(step.title)")
+    }
+    for failure in failed { say("FAILED \(failure)") }
+    // The talk starts right after: a fixed port this rehearsal left in TIME-WAIT would fail it.
+    if let port {
+      for candidate in [port, port &+ 1] {
+        if let why = LabSession.whyPortIsTaken(candidate) { warnings.append("after this rehearsal, \(why)") }
+      }
+    } else {
+      say("# PORT was \(used) for this rehearsal; the talk picks its own free port")
+    }
+    for warning in warnings.suffix(from: before) { say("warning: \(warning)") }
+    let total = formatDuration(nanoseconds: seconds.reduce(0, +))
+    if report.passed && warnings.isEmpty {
+      say("# ok: the lesson replays green in \(total); nothing would fail live")
+      return
+    }
+    say(
+      "# \(report.passed ? "replayed green" : "FAILED: \(report.failures) problem\(report.failures == 1 ? "" : "s")") in \(total), \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+    )
+    throw ExitCode(1)
+  }
+
+  /// What would fail live, known before anything runs; and what the presenter should know (a
+  /// step that waits for a program in another terminal).
+  static func warnings(_ lesson: Lesson, port: UInt16?) -> (warnings: [String], notes: [String]) {
+    var warnings: [String] = []
+    var notes: [String] = []
+    if let port {
+      for (name, candidate) in [("PORT", port), ("PORT2", port &+ 1)] {
+        if let why = LabSession.whyPortIsTaken(candidate) { warnings.append("\(name): \(why)") }
+      }
+    }
+    for (index, step) in lesson.steps.enumerated() {
+      guard let outside = step.outside else { continue }
+      let program = outside.split(separator: " ").first.map(String.init) ?? outside
+      notes.append(
+        "step \(index + 1) (\(step.title)) waits for an outside program: `\(outside)` in another terminal (or let the lab stand in)"
+      )
+      if !Self.isInstalled(program) {
+        warnings.append("step \(index + 1) needs \(program), which is not installed here: the lab can only stand in for it")
+      }
+    }
+    warnings += lesson.timedStateWarnings().map { "line \($0.location.line): \($0.message)" }
+    return (warnings, notes)
+  }
+
+  static func isInstalled(_ program: String) -> Bool {
+    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+    return path.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
+  }
+}
+
+extension String {
+  func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
