@@ -65,6 +65,9 @@ public struct AppState: Sendable {
 public struct PlayerUI: Sendable, Equatable {
   public var focus: Pane = .lesson
   public var zoomed: Pane?
+  /// The presentation layout (key P): 0 off, 1 the step's own (its Layout: note, or Code and
+  /// Sockets), 2 and 3 the other pairs a talk uses.
+  public var presenting = 0
   public var scroll: [Pane: Int] = [:]
   public var showHint = false
   public var prompt: PredictionPrompt?

@@ -1,3 +1,4 @@
+import Lessons
 import TerminalUI
 
 /// Where each part of the player goes for a terminal of a given size.
@@ -30,7 +31,11 @@ struct PlayerLayout {
   /// `pinnedRows`: what the Lesson pane must show whole below its text (an Explain, a why); the
   /// pane grows for it, down to a Code pane of six rows. `statusRows`: one, or two for a long
   /// status line.
-  init(width: Int, height: Int, zoomed: Pane?, socketRows: Int, pinnedRows: Int = 0, statusRows: Int = 1) {
+  /// `presentation`: the presentation layout's panes (one or two, side by side, the whole height).
+  init(
+    width: Int, height: Int, zoomed: Pane?, socketRows: Int, pinnedRows: Int = 0, statusRows: Int = 1,
+    presentation: [Pane]? = nil
+  ) {
     let screen = Rect(x: 0, y: 0, width: width, height: height)
     header = Rect(x: 0, y: 0, width: width, height: 1)
     status = Rect(x: 0, y: height - 1 - statusRows, width: width, height: statusRows)
@@ -38,6 +43,16 @@ struct PlayerLayout {
     let body = Rect(x: 0, y: 1, width: screen.width, height: height - 2 - statusRows)
     if let zoomed {
       panes = [zoomed: body]
+      return
+    }
+    if let presentation, !presentation.isEmpty {
+      let shown = Array(presentation.prefix(2))
+      if shown.count == 1 {
+        panes = [shown[0]: body]
+      } else {
+        let (left, right) = body.splitLeft(width / 2)
+        panes = [shown[0]: left, shown[1]: right]
+      }
       return
     }
     let leftWidth = Self.leftWidth(for: width)
@@ -57,5 +72,22 @@ struct PlayerLayout {
     let parts = right.rows([socketsHeight, addressHeight, 0])
     panes = [.lesson: lesson, .code: code, .sockets: parts[0], .log: parts[2]]
     if addressHeight > 0 { panes[.address] = parts[1] }
+  }
+}
+
+/// The presentation layout: fewer, larger panes, chosen per step by the lesson (`Layout: code,
+/// sockets`) or by the key P.
+enum PresentationLayout {
+  /// What P cycles through after the step's own choice.
+  static let choices: [[Pane]] = [[.code, .sockets], [.lesson, .code], [.code, .log]]
+
+  /// The panes of presentation choice `index` (0: off, 1: the step's own) for `step`.
+  static func panes(_ index: Int, step: Step) -> [Pane]? {
+    guard index > 0 else { return nil }
+    if index == 1 {
+      let own = step.presentation.compactMap { name in Pane.allCases.first { $0.rawValue.lowercased() == name } }
+      return own.isEmpty ? choices[0] : own
+    }
+    return choices[min(index - 1, choices.count - 1)]
   }
 }

@@ -28,9 +28,10 @@ extension AppState {
       context.lesson = (width, context.lessonLines(width: width))
     }
     let pinned = context.lesson?.lines.pinned.count ?? 0
+    let presentation = freePlay == nil ? PresentationLayout.panes(ui.presenting, step: run.step) : nil
     let layout = PlayerLayout(
       width: canvas.width, height: canvas.height, zoomed: ui.zoomed, socketRows: socketLines, pinnedRows: pinned,
-      statusRows: status.count)
+      statusRows: status.count, presentation: presentation)
     let sep = unicode ? "·" : "|"
     let title =
       freePlay != nil
@@ -46,7 +47,9 @@ extension AppState {
       ? "Enter run  Tab complete  \(unicode ? "↑↓" : "Up/Down") history  Ctrl-R search  F1 ref  F2 zoom  :help  Esc leave"
       : ui.zoomed != nil
         ? "z/Esc unzoom   Tab focus   \(unicode ? "↑↓" : "up/down") PgUp/PgDn scroll   q lessons"
-        : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  L layers  z zoom  ? help  q lessons"
+        : presentation != nil
+          ? "Space run  \(unicode ? "←" : "Left") back  p predict  P next layout  Tab focus  ? help  q lessons"
+          : "Space run  \(unicode ? "←" : "Left") back  p predict  h hint  L layers  z zoom  ? help  q lessons"
     drawBar(&canvas, layout.footer, left: keys, style: theme.footer)
   }
 

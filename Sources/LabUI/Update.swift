@@ -137,6 +137,14 @@ public enum Update {
     case .tab: ui.focus = next(after: ui.focus, by: 1)
     case .backTab: ui.focus = next(after: ui.focus, by: -1)
     case .character("z"): ui.zoomed = ui.zoomed == nil ? ui.focus : nil
+    case .character("P"):
+      ui.presenting = (ui.presenting + 1) % (PresentationLayout.choices.count + 1)
+      ui.zoomed = nil
+      let panes = PresentationLayout.panes(ui.presenting, step: run.step)
+      ui.message =
+        panes.map { "Presentation layout: \($0.map { $0.rawValue }.joined(separator: " + ")) (P for the next, until off)" }
+        ?? "Presentation layout off."
+      if let first = panes?.first { ui.focus = first }
     case .escape: ui.zoomed = nil
     case .up, .character("k"): ui.scroll(ui.focus, by: -1)
     case .down, .character("j"): ui.scroll(ui.focus, by: 1)

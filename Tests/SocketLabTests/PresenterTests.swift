@@ -67,3 +67,44 @@ extension Live {
     }
   }
 }
+
+extension Live {
+  @Suite("Presentation layout") struct PresentationLayoutScreens {
+    @Test func pShowsTheStepsOwnPanesLargeThenTheOtherPairsThenOff() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.app.open(0, atStep: 3)  // Listening: `Layout: code, sockets`
+      lab.app.settle()
+      #expect(lab.text.contains("Step 4 of 16"))
+      lab.press(.character("P"))
+      var screen = lab.text
+      #expect(screen.contains("Code") && screen.contains("Sockets"), "\(screen)")
+      #expect(!screen.contains("┌ Lesson") && !screen.contains("┏ Lesson") && !screen.contains("Log ─"), "\(screen)")
+      #expect(screen.contains("Presentation layout: Code + Sockets"))
+      #expect(screen.contains("P next layout"))
+      // Each pane is half the screen wide.
+      let top = try #require(screen.split(separator: "\n").dropFirst().first)
+      #expect(top.hasPrefix("┏ Code") || top.hasPrefix("┌ Code"), "\(top)")
+      #expect(top.contains("Sockets"))
+      lab.press(.character("P"))
+      screen = lab.text
+      #expect(screen.contains("Presentation layout: Lesson + Code"), "\(screen)")
+      lab.press(.character("P"))
+      #expect(lab.text.contains("Presentation layout: Code + Log"))
+      lab.press(.character("P"))
+      screen = lab.text
+      #expect(screen.contains("Presentation layout off."))
+      #expect(screen.contains("Lesson") && screen.contains("Address") && screen.contains("Log"))
+    }
+
+    @Test func blindPredictionsStayOnInThePresentationLayout() throws {
+      let lab = try Harness(width: 120, height: 40)
+      lab.app.open(0, atStep: 9)  // Receiving: a stream, not messages, with `Layout: code, log`
+      lab.app.settle()
+      lab.press(.character("P"))
+      #expect(lab.text.contains("Presentation layout: Code + Log"), "\(lab.text)")
+      lab.press(.character("p"))
+      #expect(lab.app.state.player.prompt != nil, "the prediction prompt opens")
+      #expect(!lab.text.contains("= 12"), "the answer is not on screen before the guess:\n\(lab.text)")
+    }
+  }
+}
