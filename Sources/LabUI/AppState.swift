@@ -75,6 +75,8 @@ public struct PlayerUI: Sendable, Equatable {
   public var message: String?
   /// `g`: the step number being typed.
   public var goTo: String?
+  /// A step the teacher asked the class to go to (0 is the first); F accepts it.
+  public var followOffer: Int?
   /// Offered when a lesson opens where the learner left it: the step to resume at.
   public var resumeAt: Int?
   /// The lesson's lines as C, rendered once when it opens (and as free play grows).

@@ -13,7 +13,7 @@ import TerminalUI
 /// on a worker (when `performsIOInBackground`), whose results come back as messages on a later
 /// tick. Nothing here draws: `render` hands the state to the views.
 public final class LabApp {
-  public private(set) var state: AppState
+  public internal(set) var state: AppState
   /// The open lesson's runner, if a lesson or free play is open.
   public private(set) var runner: LessonRunner?
   /// Where free-play history is kept; nil keeps it in memory only.
@@ -80,6 +80,9 @@ public final class LabApp {
   /// The presenter's notes feed (`socklab notes` attaches to it), when the lab runs in a terminal.
   public var presenter: PresenterFeed?
   var presenterTimes = PresenterTimes()
+  /// The link to the teacher's class hub, when the student joined one (`socklab --join`).
+  public var classLink: StudentLink?
+  var classReport = ClassReport()
 
   public var isBusy: Bool { state.run.map { $0.hasRunningCalls || $0.background != nil } ?? false }
 
@@ -142,6 +145,7 @@ public final class LabApp {
       for effect in Update.apply(&state, next, time: clock()) { messages += perform(effect) }
     }
     publishPresenter()
+    publishClass()
   }
 
   private func run(_ effects: [Effect]) {
@@ -155,6 +159,10 @@ public final class LabApp {
   @discardableResult
   public func tick() -> Bool {
     var changed = followEngine()
+    if classLink != nil {
+      takeFollowRequest()
+      publishClass()
+    }
     for message in inbox.takeAll() {
       send(message)
       changed = true

@@ -137,6 +137,10 @@ public enum Update {
     case .tab: ui.focus = next(after: ui.focus, by: 1)
     case .backTab: ui.focus = next(after: ui.focus, by: -1)
     case .character("z"): ui.zoomed = ui.zoomed == nil ? ui.focus : nil
+    case .character("F") where ui.followOffer != nil:
+      let step = ui.followOffer!
+      ui.followOffer = nil
+      return [.goTo(step: step)]
     case .character("P"):
       ui.presenting = (ui.presenting + 1) % (PresentationLayout.choices.count + 1)
       ui.zoomed = nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LabEngine
+import LabShare
 import LabUI
 import Lessons
 import ShippedLessons
@@ -17,7 +18,7 @@ struct Socklab: ParsableCommand {
     version: Version.text,
     subcommands: [
       LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, ExportCommand.self,
-      BenchCommand.self, NotesCommand.self, RehearseCommand.self,
+      BenchCommand.self, NotesCommand.self, RehearseCommand.self, ClassCommand.self,
     ],
     defaultSubcommand: LessonsCommand.self
   )
@@ -44,7 +45,33 @@ struct LabOptions: ParsableArguments {
   @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
   var allowRemote = false
 
+  @Option(help: "Join a teacher's class at HOST:PORT (with --name and --code): the lab sends the lesson, the step, predictions and failed lines, nothing else.")
+  var join: String?
+
+  @Option(help: "With --join: the name the teacher's dashboard shows.")
+  var name: String?
+
+  @Option(help: "With --join: the class's join code, as the teacher's hub printed it.")
+  var code: String?
+
+  @Flag(help: "With --join: this lab is the teacher's own; the hub's \"follow me\" sends the class to its step.")
+  var lead = false
+
+  /// The hub's address from --join.
+  var joinAddress: (host: String, port: UInt16)? {
+    guard let join, let colon = join.lastIndex(of: ":"), let port = UInt16(join[join.index(after: colon)...]), port > 0 else {
+      return nil
+    }
+    return (String(join[..<colon]), port)
+  }
+
   func validate() throws {
+    if join != nil {
+      if joinAddress == nil { throw ValidationError("--join needs HOST:PORT, such as 192.168.1.20:7070") }
+      if name?.isEmpty != false || code?.isEmpty != false { throw ValidationError("--join needs --name NAME and --code CODE") }
+    } else if name != nil || code != nil || lead {
+      throw ValidationError("--name, --code and --lead go with --join HOST:PORT")
+    }
     if let theme, Theme.named(theme) == nil {
       throw ValidationError("unknown theme \(theme); choose one of \(Theme.names.joined(separator: ", "))")
     }
@@ -142,8 +169,16 @@ func openLab(_ options: LabOptions, wholeLessons: Bool = false, start: (LabApp) 
   let chosen =
     theme.flatMap(Theme.named)
     ?? (getenv("NO_COLOR").map { $0.pointee != 0 } == true ? Theme.monochrome : Theme.named("default")!)
+  let link = options.joinAddress.map {
+    StudentLink(host: $0.host, port: $0.port, name: options.name ?? "", code: options.code ?? "", lead: options.lead)
+  }
+  defer { link?.close() }
   Interactive.run(
     library: library, store: ProgressStore(path: ProgressStore.defaultPath()), theme: chosen,
     configuration: SessionConfiguration(port: port, allowRemote: allowRemote), notice: notice, whole: whole,
-    start: start)
+    start: { app in
+      app.classLink = link
+      if let link { app.notice = "Joining the class at \(link.host):\(link.port) as \(link.name)." }
+      start(app)
+    })
 }
