@@ -428,11 +428,28 @@ public final class ClassHub: @unchecked Sendable {
     dirty = true
   }
 
+  /// Keeps the last 20 distinct reasons, a repeated one counted: "… (×488)".
   private func note(_ reason: String) {
-    drops.append(reason)
-    if drops.count > 20 { drops.removeFirst(drops.count - 20) }
+    if let index = dropReasons.firstIndex(of: reason) {
+      dropCounts[index] += 1
+      let count = dropCounts.remove(at: index)
+      dropReasons.remove(at: index)
+      dropReasons.append(reason)
+      dropCounts.append(count)
+    } else {
+      dropReasons.append(reason)
+      dropCounts.append(1)
+      if dropReasons.count > 20 {
+        dropReasons.removeFirst()
+        dropCounts.removeFirst()
+      }
+    }
+    drops = zip(dropReasons, dropCounts).map { $1 > 1 ? "\($0) (×\($1))" : $0 }
     dirty = true
   }
+
+  private var dropReasons: [String] = []
+  private var dropCounts: [Int] = []
 
   private func expire(_ now: Double) {
     for connection in Array(connections.values) {

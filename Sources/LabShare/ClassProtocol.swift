@@ -70,12 +70,33 @@ public struct ClassSummary: Codable, Sendable, Equatable {
     public var connected: Bool
     /// The teacher's own lab (`--lead`): "follow me" sends the class to its step.
     public var lead: Bool?
+
+    public init(
+      id: Int, name: String, lesson: String?, step: Int?, steps: Int?, onStep: Double, failures: Int, connected: Bool,
+      lead: Bool? = nil
+    ) {
+      self.id = id
+      self.name = name
+      self.lesson = lesson
+      self.step = step
+      self.steps = steps
+      self.onStep = onStep
+      self.failures = failures
+      self.connected = connected
+      self.lead = lead
+    }
   }
 
   public struct Tally: Codable, Sendable, Equatable {
     public var answer: String
     public var count: Int
     public var right: Bool
+
+    public init(answer: String, count: Int, right: Bool) {
+      self.answer = answer
+      self.count = count
+      self.right = right
+    }
   }
 
   public var v = ClassProtocol.version

@@ -64,16 +64,19 @@ public struct ClassDashboard {
 
   private func drawStudents(_ canvas: inout Canvas, _ inside: Rect) {
     guard !inside.isEmpty else { return }
-    let nameWidth = min(ClassProtocol.maximumName, max(8, inside.width - 30))
-    var lines: [StyledLine] = [[Span(fit("NAME", nameWidth) + " LESSON               STEP  TIME", theme.dim)]]
+    // Name and lesson share what the step and time columns leave.
+    let room = max(16, inside.width - 13)
+    let nameWidth = min(ClassProtocol.maximumName, room / 2)
+    let lessonWidth = room - nameWidth
+    var lines: [StyledLine] = [[Span(fit("NAME", nameWidth) + " " + fit("LESSON", lessonWidth) + " STEP  TIME", theme.dim)]]
     let students = summary.students.sorted { ($0.connected ? 0 : 1, $0.id) < ($1.connected ? 0 : 1, $1.id) }
     for student in students.dropFirst(scroll) {
       let step = student.step.map { "\($0)/\(student.steps.map(String.init) ?? "?")" } ?? "-"
       let text =
-        fit(student.name, nameWidth) + " " + fit(student.lesson ?? "-", 20) + " " + fit(step, 5) + " "
-        + Self.minutes(student.onStep)
+        fit(student.name, nameWidth) + " " + fit(student.lesson ?? "-", lessonWidth) + " " + fit(step, 5) + " "
+        + (student.connected ? Self.minutes(student.onStep) : "gone")
       let style = !student.connected ? theme.dim : isStuck(student) ? theme.blocked : theme.text
-      lines.append([Span(text + (student.connected ? "" : "  (gone)"), style)])
+      lines.append([Span(text, style)])
     }
     if students.isEmpty { lines.append([Span("Nobody yet: students join with the command below.", theme.dim)]) }
     canvas.write(lines, in: inside)
