@@ -222,12 +222,13 @@ public final class ClassHub: @unchecked Sendable {
       if ready < 0 && errno != EINTR { break }
       let now = Date().timeIntervalSince1970
       if entries[1].revents != 0 { while read(wakeRead, &chunk, chunk.count) > 0 {} }
-      if entries[0].revents != 0 { acceptAll(now) }
+      // The connections first: those that hung up free their places before new ones are taken.
       for entry in entries.dropFirst(2) where entry.revents != 0 {
         guard let connection = connections[entry.fd] else { continue }
         if entry.revents & Int16(POLLOUT) != 0 { flush(connection) }
         if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { receive(connection, &chunk, now) }
       }
+      if entries[0].revents != 0 { acceptAll(now) }
       sendFollow()
       expire(now)
       if dirty { publish(now) }

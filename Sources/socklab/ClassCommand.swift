@@ -105,6 +105,12 @@ struct ClassCommand: ParsableCommand {
   private func headlessLoop(_ hub: ClassHub, wake: Int32) {
     signal(SIGTERM) { _ in stopHeadless = 1 }
     signal(SIGINT) { _ in stopHeadless = 1 }
+    // A hub started by a program that blocks these signals (test runners do) must still stop.
+    var stopping = sigset_t()
+    sigemptyset(&stopping)
+    sigaddset(&stopping, SIGTERM)
+    sigaddset(&stopping, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
     var last = ClassSummary()
     var drain = [UInt8](repeating: 0, count: 256)
     while stopHeadless == 0 {
