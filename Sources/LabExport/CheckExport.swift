@@ -133,6 +133,12 @@ public enum CheckExport {
     return "\(name) = \(initialiser);"
   }
 
+  /// Whether a `value(...)` line shows text: a `char *` variable, or an expected string.
+  static func isText(_ inner: Expr, _ expectation: Expectation?, _ renderer: CRenderer) -> Bool {
+    if case .value(.string)? = expectation { return true }
+    return inner.rootName.flatMap { renderer.declared[$0] }.map { $0.contains("char *") } ?? false
+  }
+
   static func cString(_ text: String) -> String { "\"\(escapeBytes(Array(text.utf8)))\"" }
 
   private static func lineFunction(
@@ -196,10 +202,7 @@ public enum CheckExport {
     _ index: Int, _ label: String, _ inner: Expr, _ expectation: Expectation?, _ renderer: CRenderer
   ) -> String {
     let expr = renderer.expression(inner)
-    let isText =
-      inner.rootName.flatMap { renderer.declared[$0] }.map { $0.contains("char *") } ?? false
-      || { if case .value(.string)? = expectation { return true } else { return false } }()
-    if isText {
+    if isText(inner, expectation, renderer) {
       var check = "1"
       if case .value(.string(let bytes, _))? = expectation {
         check = "t != NULL && strcmp(t, \(cString(String(decoding: bytes, as: UTF8.self)))) == 0"

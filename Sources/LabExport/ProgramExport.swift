@@ -129,11 +129,10 @@ struct SharingPlan {
     for statement in script.statements { _ = whole.lines(statement) }
     types = whole.declared
     let statements = script.statements
-    for (index, statement) in statements.enumerated() {
+    for statement in statements {
       if CallCatalog.definition(of: statement.expression)?.ownership == .opensDescriptor, let name = statement.target?.rootName {
         descriptors[name] = descriptors[name] ?? statement.actorName
       }
-      _ = index
     }
     // Where each actor first gives each name a value: a name it gives itself is its own.
     var firstDefinition: [String: [String: Int]] = [:]

@@ -156,10 +156,7 @@ struct ProgramWriter {
     }
     if definition.failure == .zeroIsInvalid, case .value(.integer(0, _))? = expectation {
       out += head
-      out.append("  if (\(succeeded)) {")
-      out.append("    fprintf(stderr, \"\(name): the lesson expects this text not to be an address\\n\");")
-      out.append("    exit(1);")
-      out.append("  }")
+      stop(if: succeeded, "fprintf(stderr, \"\(name): the lesson expects this text not to be an address\\n\")")
       out.append("  printf(\"\(name): not an address, as expected\\n\");")
       return
     }
@@ -167,24 +164,15 @@ struct ProgramWriter {
       let why = definition.reference.errors.first { $0.name == errno }?.why
       out.append("  /* The lesson expects \(errno)\(why.map { ": \(comment($0))" } ?? ""). */")
       out += head
-      out.append("  if (\(succeeded)) {")
-      out.append("    fprintf(stderr, \"\(name): succeeded, but the lesson expects \(errno)\\n\");")
-      out.append("    exit(1);")
-      out.append("  }")
-      out.append("  if (errno != \(errno)) {")
-      out.append("    perror(\"\(name)\");")
-      out.append("    exit(1);")
-      out.append("  }")
+      stop(if: succeeded, "fprintf(stderr, \"\(name): succeeded, but the lesson expects \(errno)\\n\")")
+      stop(if: "errno != \(errno)", "perror(\"\(name)\")")
       out.append("  printf(\"\(name): %s, as expected\\n\", strerror(errno));")
       return
     }
     if definition.failure == .errorCode {
       needs.insert("netdb")
       out += head
-      out.append("  if (\(failed)) {")
-      out.append("    fprintf(stderr, \"\(name): %s\\n\", gai_strerror(\(subject)));")
-      out.append("    exit(1);")
-      out.append("  }")
+      stop(if: failed, "fprintf(stderr, \"\(name): %s\\n\", gai_strerror(\(subject)))")
       return
     }
     let receives = definition.spec.outParameters[1] == .buffer && definition.c.resultType == "ssize_t"
@@ -195,22 +183,27 @@ struct ProgramWriter {
       out.append("  \(count) = \(call.expression);")
       subject = "got"
     } else if head.isEmpty {
-      out.append("  if (\(failed)) {")
-      out.append("    \(definition.failure == .zeroIsInvalid ? "fprintf(stderr, \"\(name): not a valid address\\n\")" : "perror(\"\(name)\")");")
-      out.append("    exit(1);")
-      out.append("  }")
+      stop(if: failed, complaint(definition))
       return
     } else {
       out += head
     }
     let (failedSubject, _) = conditions(subject, definition)
-    out.append("  if (\(failedSubject)) {")
-    out.append("    \(definition.failure == .zeroIsInvalid ? "fprintf(stderr, \"\(name): not a valid address\\n\")" : "perror(\"\(name)\")");")
-    out.append("    exit(1);")
-    out.append("  }")
+    stop(if: failedSubject, complaint(definition))
     if receives, let buffer = call.arguments.dropFirst().first {
       out.append("  printf(\"\(name): %zd bytes: \\\"%.*s\\\"\\n\", \(subject), (int)\(subject), \(buffer));")
     }
+  }
+
+  /// `if (condition) { report; exit(1); }`
+  private mutating func stop(if condition: String, _ report: String) {
+    out += ["  if (\(condition)) {", "    \(report);", "    exit(1);", "  }"]
+  }
+
+  /// What a program says when the call failed: perror, or for text that is not an address, so.
+  private func complaint(_ definition: CallDefinition) -> String {
+    definition.failure == .zeroIsInvalid
+      ? "fprintf(stderr, \"\(definition.name): not a valid address\\n\")" : "perror(\"\(definition.name)\")"
   }
 
   /// C conditions for "it failed" and "it succeeded", by the call's convention.
@@ -234,11 +227,8 @@ struct ProgramWriter {
     let expr = renderer.expression(inner)
     var expected = ""
     if case .value(let wanted)? = expectation { expected = " (the lesson expects \(renderer.expression(wanted)))" }
-    let isText =
-      inner.rootName.flatMap { renderer.declared[$0] }.map { $0.contains("char *") } ?? false
-      || { if case .value(.string)? = expectation { return true } else { return false } }()
     let label = CheckExport.cString(CRenderer().expression(inner))
-    if isText {
+    if CheckExport.isText(inner, expectation, renderer) {
       out.append("  printf(\"%s = %s\(escape(expected))\\n\", \(label), \(expr));")
     } else {
       out.append("  printf(\"%s = %ld\(escape(expected))\\n\", \(label), (long)(\(expr)));")

@@ -4,8 +4,8 @@
 
 /// Small helpers over the C socket calls, for the lab's own channels (the presenter's notes, the
 /// classroom hub): non-blocking descriptors, lines in and out, bounded buffers.
-enum LineSocket {
-  static func setNonBlocking(_ fd: Int32) {
+public enum LineSocket {
+  public static func setNonBlocking(_ fd: Int32) {
     let flags = fcntl(fd, F_GETFL)
     _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
   }
@@ -13,7 +13,7 @@ enum LineSocket {
   static func setCloseOnExec(_ fd: Int32) { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 
   /// Writes all of `bytes`, waiting up to `milliseconds` for room; false if it could not.
-  static func writeAll(_ fd: Int32, _ bytes: [UInt8], milliseconds: Int32 = 200) -> Bool {
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8], milliseconds: Int32 = 200) -> Bool {
     var offset = 0
     while offset < bytes.count {
       let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

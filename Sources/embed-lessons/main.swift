@@ -61,6 +61,17 @@ func save(_ source: String, to path: String) -> Bool {
   return written == bytes.count
 }
 
+/// Each file at `paths` as (its base name, its text), or exits when one cannot be read.
+func files(_ paths: ArraySlice<String>) -> [(name: String, text: String)] {
+  paths.map { path in
+    guard let body = text(path) else {
+      complain("embed-lessons: cannot read \(path)")
+      exit(1)
+    }
+    return (path.split(separator: "/").last.map(String.init) ?? path, body)
+  }
+}
+
 let arguments = CommandLine.arguments
 
 /// `embed-lessons --c-runtime OUTPUT.swift FILE...`: the C that exported programs carry, as one
@@ -68,14 +79,7 @@ let arguments = CommandLine.arguments
 if arguments.count >= 3, arguments[1] == "--c-runtime" {
   var source = "// Generated at build time from the exported programs' C files. Do not edit.\n\n"
   source += "public let cRuntimeFiles: [String: String] = [\n"
-  for path in arguments.dropFirst(3) {
-    guard let body = text(path) else {
-      complain("embed-lessons: cannot read \(path)")
-      exit(1)
-    }
-    let name = path.split(separator: "/").last.map(String.init) ?? path
-    source += "  \(literal(name)): \(literal(body)),\n"
-  }
+  for (name, body) in files(arguments.dropFirst(3)) { source += "  \(literal(name)): \(literal(body)),\n" }
   source += "]\n"
   exit(save(source, to: arguments[2]) ? 0 : 1)
 }
@@ -87,13 +91,6 @@ guard arguments.count >= 3 else {
 var source = "// Generated at build time from Lessons/*.md by the EmbedLessons plugin. Do not edit.\n\n"
 source += "let builtCommit = \(literal(commit(gitFolder: arguments[2])))\n\n"
 source += "let embeddedLessonFiles: [(name: String, text: String)] = [\n"
-for path in arguments.dropFirst(3) {
-  guard let body = text(path) else {
-    complain("embed-lessons: cannot read \(path)")
-    exit(1)
-  }
-  let name = path.split(separator: "/").last.map(String.init) ?? path
-  source += "  (name: \(literal(name)), text: \(literal(body))),\n"
-}
+for (name, body) in files(arguments.dropFirst(3)) { source += "  (name: \(literal(name)), text: \(literal(body))),\n" }
 source += "]\n"
 exit(save(source, to: arguments[1]) ? 0 : 1)

@@ -113,7 +113,7 @@ enum ClassBench {
     guard let range = text.range(of: "listening on 127.0.0.1:"),
       let port = UInt16(text[range.upperBound...].prefix { $0.isNumber })
     else { throw BenchError("the hub did not say where it listens: \(text)") }
-    LineSocketBench.nonBlocking(ends[0])
+    LineSocket.setNonBlocking(ends[0])
     return (pid, port, ends[0])
   }
 
@@ -133,14 +133,7 @@ enum ClassBench {
     return fd
   }
 
-  private static func send(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-      if n <= 0 { return }
-      offset += n
-    }
-  }
+  private static func send(_ fd: Int32, _ bytes: [UInt8]) { _ = LineSocket.writeAll(fd, bytes, milliseconds: 5000) }
 
   /// Reads lines from `fd` until one satisfies `done`, `count` lines came, or `seconds` pass;
   /// returns how many lines came.
@@ -173,8 +166,4 @@ enum ClassBench {
     }
     return 0
   }
-}
-
-enum LineSocketBench {
-  static func nonBlocking(_ fd: Int32) { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 }

@@ -75,9 +75,19 @@ def students(host, port, code, count, first):
 
 
 def watch(host, port, code):
-    s = socket.create_connection((host, port), timeout=10)
-    s.sendall(line({"type": "watch", "code": code}))
-    summary = read_lines(s, lambda m: m.get("type") == "class", 10)
+    """The hub's summary. A hub still holding a flood's idle connections refuses new ones
+    until it has seen them close, so this tries again for up to 5 s, as a reader would."""
+    deadline = time.time() + 5
+    while True:
+        try:
+            s = socket.create_connection((host, port), timeout=10)
+            s.sendall(line({"type": "watch", "code": code}))
+            summary = read_lines(s, lambda m: m.get("type") == "class", 10)
+        except OSError:
+            summary = None
+        if summary is not None or time.time() > deadline:
+            break
+        time.sleep(0.1)
     print(json.dumps(summary), flush=True)
 
 
