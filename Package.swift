@@ -30,7 +30,7 @@ let package = Package(
     .target(name: "LabExport", dependencies: ["LabScript", "Lessons", "ExportRuntime"]),
     // The lab's own channels to other programs: the presenter's notes (a UNIX socket) and the
     // classroom hub (JSON lines over TCP).
-    .target(name: "LabShare"),
+    .target(name: "LabShare", dependencies: ["SocketKit"]),
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),

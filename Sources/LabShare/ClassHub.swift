@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SocketKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ public final class ClassHub: @unchecked Sendable {
   private let wakeWrite: Int32
   private let shared = Mutex<Shared>(Shared())
   private let stopped = Atomic<Bool>(false)
-  private var thread: Thread?
+  private var thread: pthread_t?
   /// Called on the hub's thread after anything the dashboard shows changed.
   private let changed: @Sendable () -> Void
 
@@ -110,17 +111,13 @@ public final class ClassHub: @unchecked Sendable {
   public var summary: ClassSummary { shared.withLock { $0.summary } }
 
   public func start() {
-    let thread = Thread { [self] in loop() }
-    thread.name = "class hub"
-    thread.stackSize = 1 << 20
-    self.thread = thread
-    thread.start()
+    thread = startThread { [self] in loop() }
   }
 
   public func stop() {
     guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
     wake()
-    while thread?.isFinished == false { usleep(1000) }
+    if let thread { pthread_join(thread, nil) }
     Glibc.close(listener)
     Glibc.close(wakeRead)
     Glibc.close(wakeWrite)
@@ -140,7 +137,7 @@ public final class ClassHub: @unchecked Sendable {
     let records = shared.withLock { $0.records }
     var text = "name,lesson,step,answer,right,time\n"
     for record in records {
-      let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: record.at))
+      let time = Date(timeIntervalSince1970: record.at).formatted(.iso8601)
       text += [record.name, record.lesson, String(record.step), record.answer, record.right ? "yes" : "no", time]
         .map(Self.csvField).joined(separator: ",") + "\n"
     }
@@ -152,7 +149,7 @@ public final class ClassHub: @unchecked Sendable {
     var field = text
     if let first = field.first, "=+-@".contains(first) { field = "'" + field }
     guard field.contains(where: { ",\"\n\r".contains($0) }) else { return field }
-    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    return "\"" + field.replacing("\"", with: "\"\"") + "\""
   }
 
   private func wake() {

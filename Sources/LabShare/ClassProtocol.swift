@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The classroom protocol, version 1: JSON lines over TCP, one object per line, at most
 /// `ClassProtocol.maximumLine` bytes. Every message has `"v": 1` and a `"type"`.
@@ -51,7 +51,7 @@ public enum ClassProtocol {
       if scalar.properties.generalCategory == .format { return "?" }
       return String(scalar)
     }.joined()
-    let trimmed = kept.trimmingCharacters(in: .whitespaces)
+    let trimmed = String(kept.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     return trimmed.isEmpty ? "?" : String(trimmed.prefix(maximumName))
   }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SocketKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -60,7 +61,7 @@ public final class PresenterFeed: @unchecked Sendable {
   private let wakeWrite: Int32
   private let latest = Mutex<(snapshot: [UInt8]?, generation: Int)>((nil, 0))
   private let stopped = Atomic<Bool>(false)
-  private var thread: Thread?
+  private var thread: pthread_t?
 
   /// Opens the feed at `folder/presenter.sock`, or returns nil (with the reason) when it cannot.
   public static func open(folder: String) -> (PresenterFeed?, String?) {
@@ -123,7 +124,7 @@ public final class PresenterFeed: @unchecked Sendable {
     guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
     var one: UInt8 = 1
     _ = write(wakeWrite, &one, 1)
-    while thread?.isFinished == false { usleep(1000) }
+    if let thread { pthread_join(thread, nil) }
     unlink(path)
     Glibc.close(listener)
     Glibc.close(wakeRead)
@@ -131,10 +132,7 @@ public final class PresenterFeed: @unchecked Sendable {
   }
 
   private func start() {
-    let thread = Thread { [self] in loop() }
-    thread.name = "presenter feed"
-    self.thread = thread
-    thread.start()
+    thread = startThread { [self] in loop() }
   }
 
   private func loop() {

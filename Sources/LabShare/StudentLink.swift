@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SocketKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -18,7 +19,7 @@ public final class StudentLink: @unchecked Sendable {
   private let wakeRead: Int32
   private let wakeWrite: Int32
   private let stopped = Atomic<Bool>(false)
-  private var thread: Thread?
+  private var thread: pthread_t?
 
   struct LinkState {
     var position: ClassProtocol.Message?
@@ -45,10 +46,7 @@ public final class StudentLink: @unchecked Sendable {
       LineSocket.setCloseOnExec(end)
     }
     (wakeRead, wakeWrite) = (ends[0], ends[1])
-    let thread = Thread { [self] in loop() }
-    thread.name = "class link"
-    self.thread = thread
-    thread.start()
+    thread = startThread { [self] in loop() }
   }
 
   /// What to tell the student about the link: "joined as Ada", "cannot reach …", "wrong code".
@@ -104,7 +102,7 @@ public final class StudentLink: @unchecked Sendable {
   public func close() {
     guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
     wake()
-    while thread?.isFinished == false { usleep(1000) }
+    if let thread { pthread_join(thread, nil) }
     Glibc.close(wakeRead)
     Glibc.close(wakeWrite)
   }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LabEngine
 import LabScript
 import LabShare
@@ -16,6 +16,9 @@ struct PresenterTimes {
 }
 
 extension LabApp {
+  /// Sends the current position at once (a feed opened after the lesson was).
+  public func publishPresenterNow() { publishPresenter() }
+
   /// Sends the notes screen where the lesson is, if it moved.
   func publishPresenter() {
     guard let presenter, let run = state.run else { return }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LabShare
 
 #if canImport(Glibc)
@@ -77,9 +77,11 @@ enum ClassBench {
     latencies.sort()
     let perStudentKB = Double(max(0, after - before)) / Double(count)
     say("class hub, \(count) students on loopback (the hub in its own process):")
-    say(String(format: "  answers per second      %8.0f  (%d answers acknowledged in %.3f s)", Double(acks) / elapsed, acks, elapsed))
-    say(String(format: "  memory per student      %8.1f KB  (hub RSS %d KB before, %d KB with all joined)", perStudentKB, before, after))
-    say(String(format: "  answer to histogram     %8.2f ms median, %.2f ms worst of 20 (target < 100 ms)", latencies[latencies.count / 2], latencies.last ?? 0))
+    say("  answers per second      \(fixed(Double(acks) / elapsed, places: 0))  (\(acks) answers acknowledged in \(fixed(elapsed, places: 3)) s)")
+    say("  memory per student      \(fixed(perStudentKB, places: 1)) KB  (hub RSS \(before) KB before, \(after) KB with all joined)")
+    say(
+      "  answer to histogram     \(fixed(latencies[latencies.count / 2], places: 2)) ms median, \(fixed(latencies.last ?? 0, places: 2)) ms worst of 20 (target < 100 ms)"
+    )
   }
 
   struct BenchError: Error, CustomStringConvertible {
@@ -110,7 +112,7 @@ enum ClassBench {
       if n <= 0 { break }
       text += String(decoding: chunk[..<n], as: UTF8.self)
     }
-    guard let range = text.range(of: "listening on 127.0.0.1:"),
+    guard let range = text.firstRange(of: "listening on 127.0.0.1:"),
       let port = UInt16(text[range.upperBound...].prefix { $0.isNumber })
     else { throw BenchError("the hub did not say where it listens: \(text)") }
     LineSocket.setNonBlocking(ends[0])

@@ -45,9 +45,10 @@ enum Interactive {
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
       })
-    // The presenter's notes attach here (socklab notes); a second lab leaves the first its feed.
-    let (feed, _) = PresenterFeed.open(folder: StatePaths.current().runtime)
-    app.presenter = feed
+    // The presenter's notes attach here (socklab notes), opened after the first frame; a second
+    // lab leaves the first its feed.
+    var feed: PresenterFeed?
+    var feedPending = true
     defer {
       app.shutdown()
       feed?.close()
@@ -82,6 +83,12 @@ enum Interactive {
       if let read = wholeLessons {
         app.loadLessons(read)
         wholeLessons = nil
+      }
+      if feedPending {
+        feedPending = false
+        feed = PresenterFeed.open(folder: StatePaths.current().runtime).0
+        app.presenter = feed
+        app.publishPresenterNow()
       }
       var waits = [
         pollfd(fd: terminal.inputDescriptor, events: Int16(POLLIN), revents: 0),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import LabShare
 import Lessons
 
@@ -143,12 +143,12 @@ enum NotesScreen {
     var seconds = time_t(now)
     var parts = tm()
     localtime_r(&seconds, &parts)
-    return String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
+    return "\(twoDigits(Int(parts.tm_hour))):\(twoDigits(Int(parts.tm_min))):\(twoDigits(Int(parts.tm_sec)))"
   }
 
   static func duration(_ seconds: Double) -> String {
     let whole = max(0, Int(seconds))
-    return String(format: "%d:%02d", whole / 60, whole % 60)
+    return "\(whole / 60):\(twoDigits(whole % 60))"
   }
 
   static func wrap(_ text: String, width: Int) -> [String] {

@@ -214,14 +214,20 @@ struct TerminalBench {
     guard let a, let b, b > 0 else { return "?" }
     return format2(Double(a) / Double(b)) + "x"
   }
-  private func format3(_ value: Double) -> String {
-    let thousandths = Int((value * 1000).rounded())
-    let fraction = String(thousandths % 1000)
-    return "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-  }
-  private func format2(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    let fraction = hundredths % 100
-    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-  }
+  private func format3(_ value: Double) -> String { fixed(value, places: 3) }
+  private func format2(_ value: Double) -> String { fixed(value, places: 2) }
 }
+
+/// `value` with `places` digits after the point (no Foundation formatting needed): fixed(2.5, places: 2) is "2.50".
+func fixed(_ value: Double, places: Int) -> String {
+  var scale = 1
+  for _ in 0..<places { scale *= 10 }
+  let scaled = Int((abs(value) * Double(scale)).rounded())
+  let sign = value < 0 && scaled > 0 ? "-" : ""
+  guard places > 0 else { return sign + String(scaled) }
+  let fraction = String(scaled % scale)
+  return sign + "\(scaled / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
+}
+
+/// `value` as at least two digits: 7 is "07".
+func twoDigits(_ value: Int) -> String { value < 10 && value >= 0 ? "0\(value)" : String(value) }
