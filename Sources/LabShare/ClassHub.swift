@@ -39,6 +39,8 @@ public final class ClassHub: @unchecked Sendable {
   struct Shared {
     var summary = ClassSummary()
     var follow: ClassProtocol.Message?
+    /// The prediction point the teacher chose to show; nil shows the current one.
+    var chosen: ClassSummary.Point?
     var records: [AnswerRecord] = []
     /// Where each student's answer to each point is in `records`: a new answer replaces it.
     var recordIndex: [String: Int] = [:]
@@ -123,6 +125,19 @@ public final class ClassHub: @unchecked Sendable {
     Glibc.close(wakeWrite)
   }
 
+  /// Shows how the class answered `point` until `showCurrent()`, whatever is answered meanwhile.
+  public func show(_ point: ClassSummary.Point) {
+    shared.withLock { $0.chosen = ClassSummary.Point(lesson: point.lesson, step: point.step) }
+    wake()
+  }
+
+  /// Shows the current point again: the teacher's own step when the class answered it, or else
+  /// the point answered last.
+  public func showCurrent() {
+    shared.withLock { $0.chosen = nil }
+    wake()
+  }
+
   /// Asks every student to go to `step` of `lesson`; each may decline.
   public func follow(lesson: String, step: Int) {
     var message = ClassProtocol.Message(type: "follow")
@@ -200,7 +215,10 @@ public final class ClassHub: @unchecked Sendable {
   private var students: [Int: Student] = [:]
   private var byName: [String: Int] = [:]
   private var answers: [PointKey: [Int: (answer: String, right: Bool)]] = [:]
-  private var currentPoint: PointKey?
+  private var lastAnswered: PointKey?
+  /// Every point answered, in the order of its first answer.
+  private var points: [PointKey] = []
+  private var shownChoice: ClassSummary.Point?
   private var totalAnswers = 0
   private var refused = 0
   private var dropped = 0
@@ -228,6 +246,11 @@ public final class ClassHub: @unchecked Sendable {
       if entries[0].revents != 0 { acceptAll(now) }
       sendFollow()
       expire(now)
+      let choice = shared.withLock { $0.chosen }
+      if choice != shownChoice {
+        shownChoice = choice
+        dirty = true
+      }
       if dirty { publish(now) }
     }
     for connection in connections.values { Glibc.close(connection.fd) }
@@ -329,9 +352,10 @@ public final class ClassHub: @unchecked Sendable {
       let key = PointKey(lesson: lesson, step: step)
       let text = Self.cleanField(answer)
       let right = message.right ?? false
+      if answers[key] == nil { points.append(key) }
       if answers[key]?[id] == nil { totalAnswers += 1 }
       answers[key, default: [:]][id] = (text, right)
-      currentPoint = key
+      lastAnswered = key
       let name = students[id]?.name ?? "?"
       let record = AnswerRecord(name: name, lesson: lesson, step: step, answer: text, right: right, at: now)
       shared.withLock { s in
@@ -477,9 +501,11 @@ public final class ClassHub: @unchecked Sendable {
         id: $0.id, name: $0.name, lesson: $0.lesson, step: $0.step, steps: $0.steps, onStep: now - $0.since,
         failures: $0.failures, connected: $0.connection != nil, lead: $0.lead ? true : nil)
     }
-    if let point = currentPoint, let given = answers[point] {
+    summary.points = points.map { ClassSummary.Point(lesson: $0.lesson, step: $0.step, answered: answers[$0]?.count ?? 0) }
+    if let (point, why) = shownPoint(), let given = answers[point] {
       summary.lesson = point.lesson
       summary.step = point.step
+      summary.shown = why
       var tally: [String: (Int, Bool)] = [:]
       for (answer, right) in given.values { tally[answer, default: (0, right)].0 += 1 }
       summary.answers = tally.map { ClassSummary.Tally(answer: $0.key, count: $0.value.0, right: $0.value.1) }
@@ -497,6 +523,20 @@ public final class ClassHub: @unchecked Sendable {
       for watcher in connections.values where watcher.watcher { queue(bytes, on: watcher) }
     }
     changed()
+  }
+
+  /// The point the dashboard shows, and why: the teacher's choice; else the step the teacher's
+  /// own lab is on, once the class answered it; else the point answered last.
+  private func shownPoint() -> (PointKey, ClassSummary.Shown)? {
+    if let chosen = shownChoice {
+      return (PointKey(lesson: chosen.lesson, step: chosen.step), .chosen)
+    }
+    if let lead = students.values.first(where: { $0.lead && $0.connection != nil }), let lesson = lead.lesson,
+      let step = lead.step, answers[PointKey(lesson: lesson, step: step)] != nil
+    {
+      return (PointKey(lesson: lesson, step: step), .teacher)
+    }
+    return lastAnswered.map { ($0, .latest) }
   }
 
   /// A lesson id or answer as kept: printable, at most 200 characters.

@@ -99,12 +99,39 @@ public struct ClassSummary: Codable, Sendable, Equatable {
     }
   }
 
+  /// A prediction point: a step of a lesson that asks for a prediction.
+  public struct Point: Codable, Sendable, Equatable {
+    public var lesson: String
+    public var step: Int
+    /// How many students answered it (filled in the summary's list of points).
+    public var answered: Int
+
+    public init(lesson: String, step: Int, answered: Int = 0) {
+      self.lesson = lesson
+      self.step = step
+      self.answered = answered
+    }
+  }
+
+  /// Why the summary shows the point it shows.
+  public enum Shown: String, Codable, Sendable {
+    /// The teacher picked it on the dashboard.
+    case chosen
+    /// The teacher's own lab (`--lead`) is on that step.
+    case teacher
+    /// Nobody chose: the point answered last.
+    case latest
+  }
+
   public var v = ClassProtocol.version
   public var type = "class"
   public var students: [Student] = []
-  /// The prediction point answered last: its lesson, step and answers so far.
+  /// The prediction point shown (see `shown`): its lesson, step and answers so far.
   public var lesson: String?
   public var step: Int?
+  public var shown: Shown?
+  /// Every point answered so far, in the order of its first answer.
+  public var points: [Point] = []
   public var answers: [Tally] = []
   public var answered = 0
   public var rightCount = 0

@@ -2,7 +2,7 @@ import LabShare
 import TerminalUI
 
 /// The teacher's class dashboard: who is connected and where, how the class answered the
-/// prediction point answered last, and who is stuck. A pure function of the hub's summary.
+/// current prediction point (or one the teacher picks with ← →), and who is stuck. A pure function of the hub's summary.
 public struct ClassDashboard {
   public var summary: ClassSummary
   public var listening: String
@@ -53,7 +53,8 @@ public struct ClassDashboard {
     let footer = Rect(x: 0, y: height - 1, width: width, height: 1)
     canvas.fill(footer, style: theme.footer)
     canvas.write(
-      " e export answers (CSV)  f follow me  \(unicode ? "↑↓" : "up/down") scroll  q quit", x: 0, y: height - 1,
+      " e export CSV  f follow me  \(unicode ? "←→" : "left/right") prediction  c current  \(unicode ? "↑↓" : "up/down") scroll  q quit",
+      x: 0, y: height - 1,
       style: theme.footer, clip: footer)
     return canvas
   }
@@ -89,13 +90,22 @@ public struct ClassDashboard {
       canvas.write([[Span("No prediction answered yet.", theme.dim)]], in: inside)
       return
     }
+    let index = summary.points.firstIndex { $0.lesson == lesson && $0.step == step }
+    let which = index.map { "\($0 + 1) of \(summary.points.count)" } ?? ""
+    let why: String =
+      switch summary.shown {
+      case .chosen: "chosen (c: current)"
+      case .teacher: "the teacher's step"
+      case .latest, nil: "answered last"
+      }
     lines.append([Span("\(lesson), step \(step)", theme.bold)])
+    lines.append([Span("\(which)\(which.isEmpty ? "" : unicode ? " · " : " | ")\(why)", theme.dim)])
     lines.append([
       Span("\(summary.answered) answered, \(summary.rightCount) right", theme.text)
     ])
     let widest = max(1, summary.answers.map(\.count).max() ?? 1)
     let barRoom = max(4, inside.width - 20)
-    for tally in summary.answers.prefix(max(0, inside.height - 2)) {
+    for tally in summary.answers.prefix(max(0, inside.height - 3)) {
       let bar = String(repeating: unicode ? "█" : "#", count: max(1, tally.count * barRoom / widest))
       lines.append([
         Span(fit(tally.answer, 12) + " ", tally.right ? theme.success : theme.text),
@@ -103,6 +113,15 @@ public struct ClassDashboard {
       ])
     }
     canvas.write(lines, in: inside)
+  }
+
+  /// The prediction point `offset` places before (negative) or after the one shown, among those
+  /// answered, in the order they were first answered; it stops at the first and the last.
+  public func neighbouringPoint(_ offset: Int) -> ClassSummary.Point? {
+    guard !summary.points.isEmpty else { return nil }
+    let here =
+      summary.points.firstIndex { $0.lesson == summary.lesson && $0.step == summary.step } ?? summary.points.count - 1
+    return summary.points[min(max(0, here + offset), summary.points.count - 1)]
   }
 
   private func drawStuck(_ canvas: inout Canvas, _ inside: Rect) {

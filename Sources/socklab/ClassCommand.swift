@@ -165,6 +165,16 @@ struct ClassCommand: ParsableCommand {
           } else {
             view.message = "Follow me needs the teacher's own lab: socklab --join … --name teacher --code \(code) --lead"
           }
+        case .left, .right:
+          if let point = view.neighbouringPoint(key == .left ? -1 : 1) {
+            hub.show(point)
+            view.message = "Showing \(point.lesson), step \(point.step): c goes back to the current prediction."
+          } else {
+            view.message = "No prediction answered yet."
+          }
+        case .character("c"):
+          hub.showCurrent()
+          view.message = "Showing the current prediction: the teacher's step, or the one answered last."
         case .up: view.scroll = Swift.max(0, view.scroll - 1)
         case .down: view.scroll += 1
         case .resize:

@@ -33,10 +33,9 @@ struct RehearseCommand: ParsableCommand {
 
   func run() throws {
     let lesson = try sources.lesson(self.lesson)
-    var (warnings, notes) = Self.warnings(lesson, port: port)
+    var warnings = Self.warnings(lesson, port: port)
     say("# rehearsal of \(lesson.title): \(lesson.steps.count) steps")
     for warning in warnings { say("warning: \(warning)") }
-    for note in notes { say("note: \(note)") }
     let before = warnings.count
     if let port, LabSession.whyPortIsTaken(port) != nil || LabSession.whyPortIsTaken(port &+ 1) != nil {
       say("# not run: the lesson would fail live on these ports")
@@ -88,11 +87,10 @@ struct RehearseCommand: ParsableCommand {
     throw ExitCode(1)
   }
 
-  /// What would fail live, known before anything runs; and what the presenter should know (a
-  /// step that waits for a program in another terminal).
-  static func warnings(_ lesson: Lesson, port: UInt16?) -> (warnings: [String], notes: [String]) {
+  /// What would fail live, known before anything runs (a busy port, a missing program, a step
+  /// that waits for a program in another terminal, a timed state asserted too late).
+  static func warnings(_ lesson: Lesson, port: UInt16?) -> [String] {
     var warnings: [String] = []
-    var notes: [String] = []
     if let port {
       for (name, candidate) in [("PORT", port), ("PORT2", port &+ 1)] {
         if let why = LabSession.whyPortIsTaken(candidate) { warnings.append("\(name): \(why)") }
@@ -101,15 +99,17 @@ struct RehearseCommand: ParsableCommand {
     for (index, step) in lesson.steps.enumerated() {
       guard let outside = step.outside else { continue }
       let program = outside.split(separator: " ").first.map(String.init) ?? outside
-      notes.append(
-        "step \(index + 1) (\(step.title)) waits for an outside program: `\(outside)` in another terminal (or let the lab stand in)"
+      // Live, the lesson stops here until someone starts the program: that is a pause the talk
+      // must plan for, so it is a warning, with what to do.
+      warnings.append(
+        "step \(index + 1) (\(step.title)) waits for an outside program: have `\(outside)` ready in another terminal, or press s there to let the lab stand in"
       )
       if !Self.isInstalled(program) {
         warnings.append("step \(index + 1) needs \(program), which is not installed here: the lab can only stand in for it")
       }
     }
     warnings += lesson.timedStateWarnings().map { "line \($0.location.line): \($0.message)" }
-    return (warnings, notes)
+    return warnings
   }
 
   static func isInstalled(_ program: String) -> Bool {

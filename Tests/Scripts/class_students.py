@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Simulated students and hostile clients for the classroom hub's tests.
 
-  class_students.py students HOST PORT CODE COUNT FIRST   COUNT students, numbered from FIRST
+  class_students.py students HOST PORT CODE COUNT FIRST [STAY [STEP]]
+                                                           COUNT students, numbered from FIRST,
+                                                           who stay STAY seconds (default 0) on
+                                                           step STEP (default 3)
   class_students.py watch HOST PORT CODE                   print the hub's summary once
   class_students.py hostile HOST PORT CODE                 garbage, a 10 MB line, a wrong code,
                                                            a slow sender, then 1,000 idle connections
 
-Each student says hello, reports lesson "net" step 3, and answers its prediction with
+Each student says hello, reports lesson "net" step 3 (or STEP), and answers its prediction with
 str(n % 4) (right when it is "0"), twice with the same id as a lab does after a reconnection;
 it prints how many distinct answers were acknowledged. Every loop is bounded in count and time.
 """
@@ -50,7 +53,7 @@ def read_lines(sock, want, seconds):
         pending += chunk
 
 
-def students(host, port, code, count, first):
+def students(host, port, code, count, first, stay, step):
     socks = []
     for n in range(first, first + count):
         s = socket.create_connection((host, port), timeout=10)
@@ -60,8 +63,8 @@ def students(host, port, code, count, first):
     for n, s in socks:
         if read_lines(s, lambda m: m["type"] == "welcome", 10) is None:
             continue
-        answer = {"type": "answer", "id": 1, "lesson": "net", "step": 3, "answer": str(n % 4), "right": n % 4 == 0}
-        s.sendall(line({"type": "position", "lesson": "net", "step": 3, "steps": 9}) + line(answer) + line(answer))
+        answer = {"type": "answer", "id": 1, "lesson": "net", "step": step, "answer": str(n % 4), "right": n % 4 == 0}
+        s.sendall(line({"type": "position", "lesson": "net", "step": step, "steps": 9}) + line(answer) + line(answer))
     for n, s in socks:
         acks = 0
         while acks < 2 and read_lines(s, lambda m: m["type"] == "ack", 10) is not None:
@@ -69,7 +72,7 @@ def students(host, port, code, count, first):
         acked += 1 if acks == 2 else 0
     print(json.dumps({"acked": acked}), flush=True)
     # Stay until the hub's summary has been read, then leave.
-    time.sleep(float(sys.argv[7]) if len(sys.argv) > 7 else 0)
+    time.sleep(stay)
     for _, s in socks:
         s.close()
 
@@ -145,7 +148,9 @@ def hostile(host, port, code):
 if __name__ == "__main__":
     mode, host, port, code = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     if mode == "students":
-        students(host, port, code, int(sys.argv[5]), int(sys.argv[6]))
+        stay = float(sys.argv[7]) if len(sys.argv) > 7 else 0
+        step = int(sys.argv[8]) if len(sys.argv) > 8 else 3
+        students(host, port, code, int(sys.argv[5]), int(sys.argv[6]), stay, step)
     elif mode == "watch":
         watch(host, port, code)
     else:

@@ -135,6 +135,100 @@ extension Live {
       #expect(watched["totalAnswers"] as? Int == step - 1)
     }
 
+    /// Students who answered different predictions: the dashboard shows the teacher's step, the
+    /// point the teacher picks, and otherwise the point answered last.
+    @Test func theShownPredictionIsTheTeachersStepOrTheirChoice() throws {
+      let hub = try ClassHub(host: "127.0.0.1", port: 0, code: "ROOM")
+      hub.start()
+      defer { hub.stop() }
+      func waitFor(_ what: (ClassSummary) -> Bool) -> ClassSummary {
+        for _ in 0..<500 where !what(hub.summary) { usleep(10_000) }
+        return hub.summary
+      }
+      let ahead = StudentLink(host: "127.0.0.1", port: hub.port, name: "ahead", code: "ROOM")
+      let behind = StudentLink(host: "127.0.0.1", port: hub.port, name: "behind", code: "ROOM")
+      defer {
+        ahead.close()
+        behind.close()
+      }
+      ahead.position(lesson: "net", step: 3, steps: 9)
+      ahead.answer(lesson: "net", step: 3, answer: "SYN", right: true)
+      _ = waitFor { $0.step == 3 }
+      ahead.position(lesson: "net", step: 7, steps: 9)
+      ahead.answer(lesson: "net", step: 7, answer: "FIN", right: false)
+      var summary = waitFor { $0.step == 7 }
+      #expect(summary.shown == .latest)
+      #expect(summary.points.map(\.step) == [3, 7])
+      // A slower student answering step 3 takes the histogram back there: nobody leads.
+      behind.position(lesson: "net", step: 3, steps: 9)
+      behind.answer(lesson: "net", step: 3, answer: "SYN", right: true)
+      summary = waitFor { $0.step == 3 && $0.answered == 2 }
+      #expect(summary.answers == [.init(answer: "SYN", count: 2, right: true)])
+      // The teacher's own lab is on step 7: that is the point shown, whoever answers last.
+      let teacher = StudentLink(host: "127.0.0.1", port: hub.port, name: "teacher", code: "ROOM", lead: true)
+      defer { teacher.close() }
+      teacher.position(lesson: "net", step: 7, steps: 9)
+      summary = waitFor { $0.shown == .teacher }
+      #expect(summary.step == 7 && summary.answered == 1)
+      behind.answer(lesson: "net", step: 3, answer: "ACK", right: false)
+      summary = waitFor { $0.totalAnswers == 3 && $0.points.first?.answered == 2 }
+      #expect(summary.step == 7 && summary.shown == .teacher)
+      // The teacher picks step 3 on the dashboard, then goes back to the current point.
+      let view = ClassDashboard(
+        summary: summary, listening: "", code: "ROOM", stuckAfter: 300, theme: .monochrome, unicode: true)
+      let picked = try #require(view.neighbouringPoint(-1))
+      #expect(picked.step == 3)
+      #expect(view.neighbouringPoint(5)?.step == 7)
+      hub.show(picked)
+      summary = waitFor { $0.shown == .chosen }
+      #expect(summary.step == 3)
+      #expect(summary.answers.map(\.answer).sorted() == ["ACK", "SYN"])
+      let screen = ClassDashboard(
+        summary: summary, listening: "", code: "ROOM", stuckAfter: 300, theme: .monochrome, unicode: true
+      ).render(width: 80, height: 24).lines.joined(separator: "\n")
+      #expect(screen.contains("│net, step 3"), "\(screen)")
+      #expect(screen.contains("│1 of 2 · chosen (c: current)"), "\(screen)")
+      hub.showCurrent()
+      summary = waitFor { $0.shown == .teacher }
+      #expect(summary.step == 7)
+    }
+
+    /// The real dashboard in a real terminal: students answer two predictions, the teacher picks
+    /// the earlier one with ←, and `e` writes the answers as CSV for grading.
+    @Test(.enabled(if: TmuxSession.available && Classroom.python, "needs tmux and python3"))
+    func theDashboardInATerminalPicksAPredictionAndExportsTheAnswers() throws {
+      let port = try #require(SocketAPI.freeLoopbackPorts(count: 1).first)
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-class-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let csv = folder.appendingPathComponent("answers.csv").path
+      let tmux = try TmuxSession(
+        width: 100, height: 30, arguments: ["class", "--listen", "127.0.0.1:\(port)", "--code", "K7Q2", "--csv", csv])
+      _ = try tmux.waitFor("code K7Q2")
+      let first = try Classroom.python(["students", "127.0.0.1", String(port), "K7Q2", "8", "1", "0", "3"])
+      #expect(first.output.contains("\"acked\": 8"), "\(first.output)")
+      let second = try Classroom.python(["students", "127.0.0.1", String(port), "K7Q2", "3", "20", "0", "5"])
+      #expect(second.output.contains("\"acked\": 3"), "\(second.output)")
+      var screen = try tmux.waitFor("net, step 5")
+      #expect(screen.contains("2 of 2 · answered last"), "\(screen)")
+      #expect(screen.contains("3 answered, 1 right"), "\(screen)")
+      try tmux.send("Left")
+      screen = try tmux.waitFor("1 of 2 · chosen (c: current)")
+      #expect(screen.contains("net, step 3"))
+      #expect(screen.contains("8 answered, 2 right"), "\(screen)")
+      try tmux.send("e")
+      screen = try tmux.waitFor("Wrote 11 answers to \(csv)")
+      let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+      #expect(rows.count == 12, "\(rows)")
+      #expect(rows.first?.hasPrefix("name,") == true, "\(rows)")
+      #expect(rows.contains { $0.hasPrefix("student-4,net,3,0,yes,") }, "\(rows)")
+      #expect(rows.contains { $0.hasPrefix("student-21,net,5,1,no,") }, "\(rows)")
+      try tmux.send("c")
+      _ = try tmux.waitFor("2 of 2 · answered last")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
+
     @Test func aWrongCodeIsRefusedAndTheLinkStopsTrying() throws {
       let hub = try ClassHub(host: "127.0.0.1", port: 0, code: "ROOM")
       hub.start()
@@ -199,6 +293,8 @@ extension Live {
       }
       summary.lesson = "tcp-conversation"
       summary.step = 10
+      summary.shown = .teacher
+      summary.points = [.init(lesson: "tcp-conversation", step: 4, answered: 12), .init(lesson: "tcp-conversation", step: 10, answered: 11)]
       summary.answers = [
         .init(answer: "12", count: 6, right: true), .init(answer: "6", count: 4, right: false),
         .init(answer: "-1 EAGAIN", count: 1, right: false),

@@ -60,7 +60,7 @@ extension Live {
 
     @Test func rehearsalNamesAMissingPeerProgramAndTheStepThatWaitsForIt() throws {
       let result = try Socklab.run(["rehearse", "tcp-conversation"], environment: ["PATH": "/nonexistent"])
-      #expect(result.output.contains("note: step 15 (A visitor from outside) waits for an outside program: `nc 127.0.0.1 PORT`"))
+      #expect(result.output.contains("warning: step 15 (A visitor from outside) waits for an outside program: have `nc 127.0.0.1 PORT` ready"))
       #expect(result.output.contains("warning: step 15 needs nc, which is not installed here"), "\(result.output)")
       #expect(result.output.contains("step 16"))
       #expect(result.status == 1)
