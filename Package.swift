@@ -31,7 +31,11 @@ let package = Package(
     // The lab's own channels to other programs: the presenter's notes (a UNIX socket) and the
     // classroom hub (JSON lines over TCP).
     .target(name: "LabShare", dependencies: ["SocketKit"]),
-    .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons"]),
+    // The wire: hosts in network namespaces of the lab's own user namespace, joined through the
+    // lab itself (AF_PACKET), with rtnetlink link set-up in C. Only this layer touches them.
+    .target(name: "CWire"),
+    .target(name: "WireKit", dependencies: ["SocketKit", "CWire"]),
+    .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons", "WireKit"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),
     .target(name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript", "LabExport", "LabShare"]),
@@ -42,7 +46,7 @@ let package = Package(
       name: "socklab",
       dependencies: [
         "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "NcursesBackend",
-        "LabExport", "LabShare",
+        "LabExport", "LabShare", "WireKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

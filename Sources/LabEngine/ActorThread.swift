@@ -1,4 +1,5 @@
 import SocketKit
+import WireKit
 
 #if canImport(Glibc)
   import Glibc
@@ -18,9 +19,14 @@ final class ActorThread: @unchecked Sendable {
 
   private let interruptSignal: Int32
 
-  init(name: String, interruptSignal: Int32) {
+  /// The network namespace of the actor's host, when it has one: the thread moves into it
+  /// before its first job, so every socket it creates lives on that host.
+  private let namespace: Int32?
+
+  init(name: String, interruptSignal: Int32, namespace: Int32? = nil) {
     self.name = name
     self.interruptSignal = interruptSignal
+    self.namespace = namespace
     let box = Unmanaged.passRetained(self)
     var handle = pthread_t()
     let status = pthread_create(
@@ -37,6 +43,7 @@ final class ActorThread: @unchecked Sendable {
 
   private func main() {
     SocketAPI.unblockSignal(interruptSignal)
+    if let namespace { _ = HostNetwork.enter(namespace: namespace) }
     lock.withLock {
       threadID = Kernel.current.currentThreadID()
       lock.broadcast()

@@ -1,5 +1,6 @@
 import LabScript
 import SocketKit
+import WireKit
 
 #if canImport(Glibc)
   import Glibc
@@ -14,10 +15,17 @@ public struct SessionConfiguration: Sendable {
   /// Who answers the lab's questions about the kernel: the real one, or a fake in tests.
   public var kernel: any KernelInspector
 
-  public init(port: UInt16? = nil, allowRemote: Bool = false, kernel: any KernelInspector = Kernel.current) {
+  /// The hosts of a private network, one per actor named (a lesson's `hosts:`); empty keeps
+  /// every actor on this machine's loopback.
+  public var hosts: [HostSpec] = []
+
+  public init(
+    port: UInt16? = nil, allowRemote: Bool = false, kernel: any KernelInspector = Kernel.current, hosts: [HostSpec] = []
+  ) {
     self.port = port
     self.allowRemote = allowRemote
     self.kernel = kernel
+    self.hosts = hosts
   }
 }
 
@@ -29,6 +37,12 @@ public final class LabSession: @unchecked Sendable {
   public let evaluator: Evaluator
   public let log = EventLog()
   public let kernel: any KernelInspector
+  /// The wire between the session's hosts, when it has hosts and this machine allows them.
+  public let wire: SessionWire?
+  /// Why the session has no hosts although it asked for them, with the fix.
+  public let wireProblem: WireError?
+  /// When the session began (monotonic nanoseconds).
+  public let began = MonotonicClock.nanoseconds()
 
   private let lock = ConditionLock()
   private var actors: [String: ActorThread] = [:]
@@ -62,6 +76,23 @@ public final class LabSession: @unchecked Sendable {
     self.kernel = kernel
     environment = Environment(ports: ["PORT": picked[0], "PORT2": picked[1]], allowRemote: configuration.allowRemote)
     evaluator = Evaluator(environment: environment, kernel: kernel)
+    var wire: SessionWire?
+    var problem: WireError?
+    if !configuration.hosts.isEmpty {
+      do {
+        let network = try HostNetwork(hosts: configuration.hosts)
+        wire = SessionWire(network: network, began: MonotonicClock.nanoseconds())
+        environment.setWire(wire!, hostActors: Set(configuration.hosts.map(\.name)))
+      } catch {
+        problem = error
+      }
+    }
+    self.wire = wire
+    wireProblem = problem
+    wire?.isRunning = { [weak self] ticket in
+      guard let self else { return false }
+      return self.lock.withLock { self.running.values.contains { $0.ticket >= ticket && $0.actor != WireLanguage.actor } }
+    }
     environment.setSleepQuery { [weak self] fd in self?.sleepingIn(fd: fd) }
   }
 
@@ -97,7 +128,8 @@ public final class LabSession: @unchecked Sendable {
       let ticket = nextTicket
       nextTicket += 1
       if actors[actorName] == nil {
-        actors[actorName] = ActorThread(name: actorName, interruptSignal: Self.interruptSignal)
+        actors[actorName] = ActorThread(
+          name: actorName, interruptSignal: Self.interruptSignal, namespace: wire?.network.namespace(of: actorName))
         actorOrder.append(actorName)
       }
       return (ticket, actors[actorName])
@@ -108,6 +140,7 @@ public final class LabSession: @unchecked Sendable {
   }
 
   private func execute(_ statement: Statement, ticket: Int, actor: ActorThread) {
+    if statement.actorName != WireLanguage.actor { wire?.lineStarted(ticket: ticket) }
     let call = BlockedCall(
       actor: actor.name, ticket: ticket, statement: statement, since: MonotonicClock.nanoseconds(), kernelFunction: nil)
     lock.withLock { running[ticket] = call }
@@ -170,7 +203,10 @@ public final class LabSession: @unchecked Sendable {
   public func reportOverdueCalls(grace: UInt64) {
     let now = MonotonicClock.nanoseconds()
     let overdue = lock.withLock {
-      running.values.filter { now >= $0.since + grace && !reported.contains($0.ticket) }.map(\.ticket)
+      // A wire question waits for the line before it and for the wire to go quiet: it is slow,
+      // never blocked.
+      running.values.filter { now >= $0.since + grace && !reported.contains($0.ticket) && $0.actor != WireLanguage.actor }
+        .map(\.ticket)
     }
     for ticket in overdue.sorted() { markBlocked(ticket) }
   }
@@ -336,5 +372,6 @@ public final class LabSession: @unchecked Sendable {
       SocketAPI.release(fd: fd)
       environment.closed(fd)
     }
+    wire?.close()
   }
 }

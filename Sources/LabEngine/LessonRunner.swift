@@ -1,6 +1,7 @@
 import LabScript
 import Lessons
 import SocketKit
+import WireKit
 
 /// Plays a lesson against a live session, for the player and for anything else that steps
 /// through a lesson a line at a time: it submits lines without waiting for them, takes in the
@@ -40,6 +41,9 @@ public final class LessonRunner {
   private var takingInReplay = false
 
   public init(lesson: Lesson, configuration: SessionConfiguration = SessionConfiguration(), wake: @escaping @Sendable () -> Void = {}) {
+    var configuration = configuration
+    // A lesson with hosts gets its private network, built again on every replay.
+    if configuration.hosts.isEmpty { configuration.hosts = HostSpec.numbered(lesson.hosts) }
     self.configuration = configuration
     self.wake = wake
     state = LessonState(lesson: lesson)

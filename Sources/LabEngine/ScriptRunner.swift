@@ -40,7 +40,9 @@ public struct ScriptRunner: Sendable {
         state.drain()
       }
       let ticket = session.submit(statement)
-      let timeout = isKernelQuery(statement) ? session.evaluator.stateWait + grace : grace
+      let timeout =
+        statement.actorName == WireLanguage.actor
+        ? 12_000_000_000 : isKernelQuery(statement) ? session.evaluator.stateWait + grace : grace
       let finished = session.wait(for: ticket, timeout: timeout)
       state.drain(first: ticket)
       if !finished, let call = session.markBlocked(ticket) {

@@ -18,7 +18,8 @@ public enum CheckExport {
     var renderer = CRenderer()
     var globals: [String] = []
     var functions: [String] = []
-    let actors = script.actors
+    // The lab's wire lines are a thread of their own here, which only reports them.
+    let actors = script.actors + (script.statements.contains { $0.actorName == WireLanguage.actor } ? [WireLanguage.actor] : [])
     for (index, statement) in script.statements.enumerated() {
       let definition = CallCatalog.definition(of: statement.expression)
       let lines = renderer.lines(statement)
@@ -157,6 +158,10 @@ public enum CheckExport {
     switch definition.spec.kind {
     case .builder: return done(call.map { "  \($0.statement);\n" } ?? "")
     case .kernelQuery: return try queryLine(index, label, statement, definition, arguments, expectation, renderer)
+    // The lab's relay has no C counterpart: the line says what it did, and is not checked.
+    case .wire:
+      let said = statement.source + (expectation.map { " = \($0)" } ?? "")
+      return done("  /* on the lab's wire: \(said.replacing("*/", with: "* /")) (no C counterpart: the lab relays the frames) */\n")
     case .system: break
     }
     guard let call else {
@@ -182,7 +187,7 @@ public enum CheckExport {
     case .error(let errno)?: check = "r == -1 && e == \(errno)"
     case .failure(let value, let errno)?: check = "r == \(value) && e == \(errno)"
     case .value(let expr)?: check = "r == (long)(\(renderer.expression(expr)))"
-    case .state?: check = "0"
+    case .state?, .wire?: check = "0"
     }
     // The error to print beside the result: errno when the call says it failed. getaddrinfo's
     // EAI_ code is its result, not errno.

@@ -55,6 +55,15 @@ public enum ProgramExport {
   public static func files(
     _ script: Script, name: String, steps: [ExportStep] = [], ports: (UInt16, UInt16)
   ) throws -> [ExportedFile] {
+    // The lab's wire lines are its relay between hosts: no program makes them, so the
+    // programs leave them out (the verifying program reports them).
+    let kept = script.statements.indices.filter { script.statements[$0].actorName != WireLanguage.actor }
+    let script = Script(statements: kept.map { script.statements[$0] }, file: script.file)
+    let steps = steps.map { step in
+      var step = step
+      step.firstStatement = kept.filter { $0 < step.firstStatement }.count
+      return step
+    }
     let plan = SharingPlan(script)
     let actors = script.actors
     var files: [ExportedFile] = []

@@ -94,6 +94,9 @@ struct ProgramWriter {
     case .kernelQuery:
       queryLine(statement, definition, arguments, expectation)
       return
+    case .wire:
+      for line in renderer.lines(statement) { out.append("  " + line.text) }
+      return
     case .builder, .system:
       break
     }

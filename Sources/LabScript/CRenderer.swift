@@ -91,6 +91,11 @@ public struct CRenderer: Sendable {
       return [.comment("check: \(arguments.first.map { expression($0) } ?? "")")]
     case .query:
       return definition.c.query?(&self, arguments, statement.target) ?? []
+    case .wire:
+      // The lab's relay between its hosts: a program on one machine has no such hand.
+      var said = statement.source
+      if case .wire(let expected)? = statement.expectation { said += " = \(expected)" }
+      return [.comment("on the lab's wire: \(said) (no C counterpart)")]
     case .system:
       break
     }

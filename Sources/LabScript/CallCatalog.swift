@@ -30,6 +30,8 @@ public enum CallKind: Sendable, Hashable {
   case builder
   /// Asks the kernel about a socket (`tcp_state`, `pending`) so a lesson can assert what it says.
   case kernelQuery
+  /// Acts on the lab's wire, or asks what crossed it (`wire: drop next SYN`, `wire()`).
+  case wire
 }
 
 /// One call the language knows: its parameters, how many it may be given, and what it does.
@@ -59,7 +61,7 @@ public enum CallCatalog {
     .BIO_socket, .BIO_bind, .BIO_listen, .BIO_connect, .BIO_accept_ex, .BIO_closesocket, .BIO_socket_nbio,
     .socket_tcp6, .socket_bind6, .socket_listen, .socket_accept6, .socket_connect6, .socket_connected,
     .sockaddr_in, .sockaddr_in6, .buffer, .memset, .linger, .pollfd, .pollfds, .in_addr, .bio_addr, .ip6, .addrinfo, .value,
-    .tcp_state, .wchan, .pending, .unsent,
+    .tcp_state, .wchan, .pending, .unsent, .wireCommand, .wire, .wire_count, .wire_gap,
   ]
 
   /// Every call's signature and summary.

@@ -99,6 +99,9 @@ struct CallContext {
       return (nil, try build(&self, a, place))
     case .query(let sample):
       return try query(name, a, sample)
+    case .wire(let run):
+      let record = try run(&self, a, place)
+      return (record, Self.value(of: record))
     case .system(let run):
       // A socket about to close: its last addresses, for finding its TIME-WAIT afterwards.
       if definition.ownership == .closesDescriptor, let fd = try? int32(a[0]) { refresh(fd) }

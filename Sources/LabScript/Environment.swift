@@ -41,6 +41,30 @@ public final class Environment: Sendable {
     return query?(fd)
   }
 
+  private let wireLink = Mutex<(any WireLink)?>(nil)
+  private let hostActors = Mutex<Set<String>>([])
+
+  /// Set by the engine when the session has hosts: the relay between them, and the actors that
+  /// live on them. Their sockets are in namespaces that reach nothing but each other, so the
+  /// loopback-only rule does not apply to them.
+  public func setWire(_ link: any WireLink, hostActors actors: Set<String>) {
+    wireLink.withLock { $0 = link }
+    hostActors.withLock { $0 = actors }
+  }
+
+  /// Whether `actor` runs on a host of the lab's private network.
+  public func isOnHost(_ actor: String) -> Bool { hostActors.withLock { $0.contains(actor) } }
+
+  /// The wire, or the reason a wire line cannot run.
+  func requireWire(at place: SourceLocation) throws(ScriptError) -> any WireLink {
+    guard let link = wireLink.withLock({ $0 }) else {
+      throw ScriptError(
+        "this session has no wire: its actors all run on this machine's loopback", at: place,
+        hint: "a lesson asks for hosts with `hosts:` in its front matter; in free play, type :hosts")
+    }
+    return link
+  }
+
   public init(ports: [String: UInt16], allowRemote: Bool = false) {
     self.ports = ports
     self.allowRemote = allowRemote

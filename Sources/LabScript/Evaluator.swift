@@ -84,6 +84,16 @@ public struct Evaluator: Sendable {
       return matches ? .held : .failed(expected: "\(value) \(name)", actual: actual)
     case .state(let state):
       return actual == state.description ? .held : .failed(expected: state.description, actual: actual)
+    case .wire(let wire):
+      switch wire {
+      case .segments:
+        return actual == wire.description ? .held : .failed(expected: wire.description, actual: actual)
+      case .count(let n):
+        return returned == n ? .held : .failed(expected: String(n), actual: actual)
+      case .about(let ms, let within):
+        guard let got = Int(actual.dropLast(2)), actual.hasSuffix("ms") else { return .failed(expected: wire.description, actual: actual) }
+        return abs(got - ms) <= within ? .held : .failed(expected: wire.description, actual: actual)
+      }
     case .value(let expr):
       var context = CallContext(evaluator: self, expectation: nil, actor: statement.actorName)
       let expected = try context.evaluate(expr)

@@ -54,6 +54,7 @@ public enum Parser {
         "the line is \(text.utf8.count) bytes long; a line of the call language may have \(maximumLineLength)",
         at: SourceLocation(line: line, column: 1), hint: "split it into several lines, with variables for the parts")
     }
+    if let statement = try WireLanguage.parseLine(text, line: line) { return statement }
     var tokens = try Lexer(text, line: line).tokens()
     var comment: String?
     let characters = Array(text)
@@ -96,6 +97,13 @@ public enum Parser {
   )
     throws(ScriptError) -> Expectation
   {
+    if case .call(let name, _, _) = statement.expression, CallCatalog.definition(named: name)?.spec.kind == .wire {
+      let place = SourceLocation(line: line, column: column)
+      if text.trimmingSpaces() == "?" {
+        throw ScriptError("the answer cannot itself be ?", at: place, hint: "write the result the line returns")
+      }
+      return .wire(try WireExpectation.parse(text.trimmingSpaces(), for: name, at: place))
+    }
     let padding = String(repeating: " ", count: max(0, column - 1))
     let tokens = try Lexer(padding + text, line: line).tokens().filter {
       if case .comment = $0.kind { return false } else { return true }
@@ -164,7 +172,7 @@ public enum Parser {
       }
       var ignored: [String] = []
       try checkExpr(expr, known: known, defines: &ignored)
-    case .prediction, .anyDescriptor:
+    case .prediction, .anyDescriptor, .wire:
       break
     }
   }

@@ -64,6 +64,8 @@ public enum Expectation: Sendable, Hashable {
   case state(TCPState)
   /// `= 6`, `= POLLOUT`, `= "127.0.0.1"`
   case value(Expr)
+  /// After a wire question: `= SYN, SYN-ACK, ACK`, `= 2`, `= 1000ms ± 250`.
+  case wire(WireExpectation)
 }
 
 /// One line of the call language: `[actor:] [target =] expression [= expectation] [# comment]`.
@@ -103,7 +105,10 @@ public struct Script: Sendable, Hashable {
   /// Actor names in order of first appearance.
   public var actors: [String] {
     var seen: [String] = []
-    for statement in statements where !seen.contains(statement.actorName) { seen.append(statement.actorName) }
+    // Wire lines run on the lab's own hand on the wire, not on a program of the lesson.
+    for statement in statements where !seen.contains(statement.actorName) && statement.actorName != WireLanguage.actor {
+      seen.append(statement.actorName)
+    }
     return seen
   }
 }

@@ -91,6 +91,7 @@ extension FreePlayState {
 
   /// The reference of the call nearest the end of the prompt's text.
   static func callBeingTyped(_ text: String) -> String? {
+    if text.drop(while: { $0 == " " }).hasPrefix("wire:") { return "wire:" }
     var depth = 0
     var end = text.endIndex
     for index in text.indices.reversed() {
@@ -110,6 +111,10 @@ extension FreePlayState {
 
   /// Completes the word at the end of `text`.
   mutating func complete(variables: [String], actors: [String]) {
+    if text.drop(while: { $0 == " " }).hasPrefix("wire:") {
+      completeWireCommand(hosts: actors)
+      return
+    }
     let word = String(text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
     guard !word.isEmpty else {
       note = "Type the start of a name, then Tab."
@@ -122,7 +127,7 @@ extension FreePlayState {
       return
     }
     var pool = Set(calls + SocketConstants.all.map(\.name) + Array(Parser.builtins) + variables)
-    if text.count == word.count { pool.formUnion(actors.map { $0 + ":" }) }
+    if text.count == word.count { pool.formUnion(actors.map { $0 + ":" } + [WireLanguage.actor + ":"]) }
     let matches = pool.filter { $0.hasPrefix(word) && $0 != word }.sorted()
     guard let first = matches.first else {
       note = "Nothing starts with \(word)."
@@ -135,6 +140,27 @@ extension FreePlayState {
     if matches.count == 1 && calls.contains(first) { common += "(" }
     text += common.dropFirst(word.count)
     note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ") + (matches.count > 14 ? "  …" : "")
+  }
+
+  /// Completes a wire command word by word: the verb, `next`, a kind of segment, a direction.
+  private mutating func completeWireCommand(hosts: [String]) {
+    let word = text.hasSuffix(" ") || text.hasSuffix(":") ? "" : String(text.split(separator: " ").last ?? "")
+    let verbs = ["drop", "delay", "duplicate", "hold", "release", "mtu"]
+    let directions = hosts.flatMap { a in hosts.filter { $0 != a }.map { "\(a)→\($0)" } }
+    let typed = text.split(separator: " ").count - (word.isEmpty ? 0 : 1)
+    let pool = typed <= 1 ? verbs : ["next"] + WireLanguage.kinds + directions
+    let matches = pool.filter { $0.lowercased().hasPrefix(word.lowercased()) && $0 != word }
+    guard let first = matches.first else {
+      note = "A wire command: \(WireCommand.usage)."
+      return
+    }
+    var common = first
+    for match in matches.dropFirst() {
+      while !match.hasPrefix(common) { common.removeLast() }
+    }
+    if text.hasSuffix(":") { text += " " }
+    text += common.dropFirst(word.count) + (matches.count == 1 ? " " : "")
+    note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ")
   }
 
   /// The free-play Lesson pane: the intro, the signature of the call being typed, its reference,

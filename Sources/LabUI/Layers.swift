@@ -11,6 +11,8 @@ enum Layers {
     switch spec.kind {
     case .builder:
       return "\(call)() is the lab's shorthand for filling a structure in the program's memory: no call, no kernel."
+    case .wire:
+      return "This line is the lab's own hand on the wire between its hosts: no program makes it, no kernel call answers it."
     case .system, .kernelQuery:
       if spec.kind == .system, CallCatalog.definition(named: call)?.traits.contains(.libraryCall) == true {
         return "\(call)() runs in the C library, in the program's own memory: the kernel is not asked."

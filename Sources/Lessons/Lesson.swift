@@ -26,12 +26,17 @@ public struct Lesson: Sendable, Equatable {
   public var steps: [Step]
   /// Read only as far as the picker needs: the steps have titles but no lines yet.
   public var isOutline = false
+  /// The actors that run on hosts of their own (`hosts:`), in order: 10.50.0.1, 10.50.0.2, …
+  /// joined through the lab's wire. Empty: every actor shares this machine's loopback.
+  public var hosts: [String] = []
 
   public init(
     id: String, title: String, summary: String, level: Level, actors: [String], prerequisites: [String], group: String? = nil,
-    minutes: Int, number: Int, file: String, introduction: String, steps: [Step], isOutline: Bool = false
+    minutes: Int, number: Int, file: String, introduction: String, steps: [Step], isOutline: Bool = false,
+    hosts: [String] = []
   ) {
     self.isOutline = isOutline
+    self.hosts = hosts
     self.id = id
     self.title = title
     self.summary = summary

@@ -7,7 +7,7 @@ public enum LessonParser {
   /// The front matter keys, in the order a lesson writes them.
   public static let requiredKeys = ["id", "title", "summary", "level", "actors", "prerequisites", "time"]
   /// Keys a lesson may leave out.
-  public static let optionalKeys = ["group"]
+  public static let optionalKeys = ["group", "hosts"]
 
   /// Where each front matter key was written, for pointing at it.
   public struct FrontMatterLines: Sendable, Equatable {
@@ -84,10 +84,17 @@ private struct LessonReader {
     guard let (fields, bodyStart) = frontMatter() else { return nil }
     let (introduction, rawSteps) = body(from: bodyStart)
     let actors = list(fields["actors"])
+    let hosts = list(fields["hosts"])
+    for host in hosts where !actors.contains(host) {
+      problem(
+        "host \(host) is not one of the actors", line: frontMatterLines.lines["hosts"] ?? 1,
+        hint: "each host is an actor that runs on it: hosts: client, server (now actors: \(actors.joined(separator: ", ")))")
+    }
     var known = Parser.builtins
     var steps: [Step] = []
     for raw in rawSteps {
-      steps.append(outline ? Step(title: raw.title, prose: "", line: raw.line) : step(raw, actors: actors, known: &known))
+      steps.append(
+        outline ? Step(title: raw.title, prose: "", line: raw.line) : step(raw, actors: actors, hosts: hosts, known: &known))
     }
     if rawSteps.isEmpty {
       problem(
@@ -99,7 +106,7 @@ private struct LessonReader {
       id: fields["id"] ?? "", title: fields["title"] ?? "", summary: fields["summary"] ?? "", level: level ?? .beginner,
       actors: actors, prerequisites: fields["prerequisites"] == "none" ? [] : list(fields["prerequisites"]),
       group: fields["group"].flatMap { $0.isEmpty ? nil : $0 }, minutes: minutes(fields["time"]) ?? 0, number: fileNumber ?? 0,
-      file: file, introduction: introduction, steps: steps, isOutline: outline)
+      file: file, introduction: introduction, steps: steps, isOutline: outline, hosts: hosts)
   }
 
   private var fileNumber: Int? {
@@ -287,7 +294,7 @@ private struct LessonReader {
 
   // MARK: - Steps
 
-  private mutating func step(_ raw: RawStep, actors: [String], known: inout Set<String>) -> Step {
+  private mutating func step(_ raw: RawStep, actors: [String], hosts: [String], known: inout Set<String>) -> Step {
     if raw.title.isEmpty { problem("a step without a title", line: raw.line, hint: "write the step's title after ##") }
     let prose = tidy(raw.prose)
     if prose.isEmpty {
@@ -299,7 +306,13 @@ private struct LessonReader {
       do {
         guard var statement = try Parser.parseLine(text, line: line, known: &known) else { continue }
         if statement.actor == nil, actors.count == 1 { statement.actor = actors[0] }
-        if let actor = statement.actor, !actors.contains(actor) {
+        if statement.actor == WireLanguage.actor {
+          if hosts.isEmpty {
+            problem(
+              "a wire line in a lesson without hosts", line: line, column: statement.location.column,
+              hint: "add `hosts: client, server` to the front matter: the wire runs between the lesson's own hosts")
+          }
+        } else if let actor = statement.actor, !actors.contains(actor) {
           problem(
             "actor \(actor) is not declared", line: line, column: statement.location.column,
             hint: "add it to `actors:` in the front matter (now: \(actors.joined(separator: ", ")))")

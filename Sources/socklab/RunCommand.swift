@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import LabEngine
+import WireKit
 import LabScript
 import Lessons
 
@@ -35,13 +36,19 @@ struct RunCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (script, steps) = try load()
+    let (script, steps, hosts) = try load()
     if let port, let why = LabSession.whyPortIsTaken(port) {
       printError("socklab: \(why).")
       throw ExitCode(2)
     }
-    let session = LabSession(configuration: SessionConfiguration(port: port, allowRemote: allowRemote))
+    let session = LabSession(
+      configuration: SessionConfiguration(port: port, allowRemote: allowRemote, hosts: HostSpec.numbered(hosts)))
     defer { session.close() }
+    if let problem = session.wireProblem {
+      printError("socklab: this lesson runs on hosts of its own, and this machine cannot build them: \(problem.reason).")
+      if !problem.fix.isEmpty { printError("To allow them: \(problem.fix)") }
+      throw ExitCode(3)
+    }
     if !json {
       say(
         "# \(target): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
@@ -70,14 +77,14 @@ struct RunCommand: ParsableCommand {
   }
 
   /// The script to run and, for a lesson, its steps (to print their headings).
-  private func load() throws -> (Script, [Step]) {
+  private func load() throws -> (Script, [Step], [String]) {
     if target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/")) {
       let lesson = try sources.lesson(target)
-      return (lesson.script, lesson.steps)
+      return (lesson.script, lesson.steps, lesson.hosts)
     }
     let text = try orExitTwo { try Files.read(target) }
     do {
-      return (try Parser.parse(text, file: target), [])
+      return (try Parser.parse(text, file: target), [], [])
     } catch {
       printError(error.description)
       throw ExitCode(2)

@@ -4,6 +4,7 @@ import LabShare
 import LabUI
 import Lessons
 import ShippedLessons
+import WireKit
 
 #if canImport(Glibc)
   import Glibc
@@ -27,6 +28,10 @@ struct Socklab: ParsableCommand {
   /// once, without the runtime's crash report and its wait. The lab's own terminal handler
   /// (installed when the player opens) replaces this one and restores the terminal first.
   static func main() {
+    // The kernel grants a user namespace only to a process with one thread: ask now, before
+    // anything starts one, so that lessons may later build hosts of their own. `socklab exec`
+    // joins a running lab's namespaces instead.
+    if CommandLine.arguments.dropFirst().first != "exec" { WireSupport.enterAtStartup() }
     signal(SIGQUIT, SIG_DFL)
     main(nil)
   }

@@ -14,12 +14,17 @@ import Testing
     // fills its target).
     let arity = definition.spec.arities.sorted().last ?? 0
     let arguments = (0..<arity).map { _ in "x" }.joined(separator: ", ")
-    let line = "r = \(name)(\(arguments))"
+    let line =
+      definition.spec.kind != .wire
+      ? "r = \(name)(\(arguments))"
+      : name == "wire:" ? "wire: drop next SYN-ACK" : name == "wire" ? "wire() = SYN" : "\(name)(SYN) = \(name == "wire_gap" ? "1000ms" : "1")"
+    if definition.spec.kind == .wire { #expect(try Parser.parse(line).statements.first?.actorName == "wire") }
     let script = try Parser.parse("x = 1\n" + line)
     var renderer = CRenderer()
     let rendered = script.statements.flatMap { renderer.render($0) }.joined(separator: "\n")
     #expect(!rendered.isEmpty)
     if definition.spec.kind == .system { #expect(rendered.contains("\(name)("), "\(rendered)") }
+    if definition.spec.kind == .wire { #expect(rendered.contains("on the lab's wire"), "\(rendered)") }
     // Only the lab's builders, the C library's own calls and libowfat's connected-check have no layers.
     if definition.spec.kind != .builder, !definition.traits.contains(.libraryCall) {
       #expect(definition.layers != nil || name == "socket_connected", "\(name) has no layers")

@@ -23,7 +23,7 @@ final class InstalledCopy {
     }
     try FileManager.default.copyItem(at: binary, to: program)
     try Live.LessonChecks.teachersLesson.write(
-      to: teacher.appendingPathComponent("12-extra.md"), atomically: true, encoding: .utf8)
+      to: teacher.appendingPathComponent("40-extra.md"), atomically: true, encoding: .utf8)
   }
 
   deinit { try? FileManager.default.removeItem(at: root) }
@@ -43,17 +43,17 @@ extension Live {
     }
 
     @Test(.enabled(if: TmuxSession.available, "tmux is not installed"))
-    func aCopysPickerListsTheShippedLessonsAndTheTeachersLesson12() throws {
+    func aCopysPickerListsTheShippedLessonsAndTheTeachersLesson40() throws {
       let copy = try InstalledCopy()
       let tmux = try TmuxSession(
         width: 100, height: 40, program: copy.program.path, in: copy.home.path,
         environment: ["HOME=\(copy.home.path)", "SOCKLAB_LESSONS=\(copy.teacher.path)"])
-      let screen = try tmux.waitFor("12. A teacher's extra lesson")
-      let titles = try Live.LessonChecks.shipped().lessons.map { "\($0.number). \($0.title)" } + ["12. A teacher's extra lesson"]
+      let screen = try tmux.waitFor("40. A teacher's extra lesson")
+      let titles = try Live.LessonChecks.shipped().lessons.map { "\($0.number). \($0.title)" } + ["40. A teacher's extra lesson"]
       for title in titles { #expect(screen.contains(title), "\(title) is missing:\n\(screen)") }
       let rows = screen.split(separator: "\n").map(String.init)
       let eleven = try #require(rows.firstIndex { $0.contains("11. Socket options") })
-      let twelve = try #require(rows.firstIndex { $0.contains("12. A teacher's extra lesson") })
+      let twelve = try #require(rows.firstIndex { $0.contains("40. A teacher's extra lesson") })
       #expect(eleven < twelve)
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
@@ -90,7 +90,7 @@ extension Live {
     }
 
     /// What a teacher checks on a new machine: the lessons replay and lint clean from any folder,
-    /// the version names the commit and OpenSSL, and a lesson folder adds a lesson 12.
+    /// the version names the commit and OpenSSL, and a lesson folder adds a lesson 40.
     private func expectWorks(_ copy: InstalledCopy, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
       let replay = try copy.run("run", "tcp-conversation")
       #expect(replay.status == 0, "\(replay.errors)", sourceLocation: sourceLocation)
@@ -114,7 +114,7 @@ extension Live {
       #expect(rows.count == count + 1, "\(list.output)\(list.errors)", sourceLocation: sourceLocation)
       #expect(rows.dropLast().allSatisfy { $0.hasSuffix("(built in)") }, sourceLocation: sourceLocation)
       #expect(
-        rows.last == "12. extra  A teacher's extra lesson  (\(copy.teacher.path)/12-extra.md)", sourceLocation: sourceLocation)
+        rows.last == "40. extra  A teacher's extra lesson  (\(copy.teacher.path)/40-extra.md)", sourceLocation: sourceLocation)
       let extra = try copy.run("run", "extra", environment: ["SOCKLAB_LESSONS": copy.teacher.path])
       #expect(extra.status == 0, "\(extra.output)\(extra.errors)", sourceLocation: sourceLocation)
     }

@@ -36,8 +36,8 @@ extension Live {
       defer { try? FileManager.default.removeItem(at: folder) }
       let shipped = try Self.shipped()
       let udp = try #require(ShippedLessons.files.first { $0.name.hasPrefix("03-") })
-      // Lesson 12 needs lesson 1, which only the shipped lessons have; lesson 3 is the teacher's own version.
-      try Self.teachersLesson.write(to: folder.appendingPathComponent("12-extra.md"), atomically: true, encoding: .utf8)
+      // Lesson 40 needs lesson 1, which only the shipped lessons have; lesson 3 is the teacher's own version.
+      try Self.teachersLesson.write(to: folder.appendingPathComponent("40-extra.md"), atomically: true, encoding: .utf8)
       try udp.text.replacingOccurrences(of: "title: UDP datagrams", with: "title: UDP, our way")
         .write(to: folder.appendingPathComponent("03-udp-our-way.md"), atomically: true, encoding: .utf8)
       let library = try LessonLibrary.curriculum(shipped: ShippedLessons.files, folders: [folder.path])
@@ -50,10 +50,10 @@ extension Live {
       #expect(replaced.number == 3)
       #expect(replaced.replaces == LessonLibrary.builtIn)
       #expect(library.notices == ["lesson udp-datagrams from \(folder.path)/03-udp-our-way.md replaces the one from the built-in lessons"])
-      // Alone, the folder's lesson 12 names a prerequisite it cannot find; linted beside the
+      // Alone, the folder's lesson 40 names a prerequisite it cannot find; linted beside the
       // curriculum it is clean.
       let alone = try LessonLibrary.load(folder.path).problems.map(\.description)
-      #expect(alone.contains { $0.contains("12-extra.md:7:16: prerequisite tcp-conversation is not a lesson here") })
+      #expect(alone.contains { $0.contains("40-extra.md:7:16: prerequisite tcp-conversation is not a lesson here") })
       #expect(try LessonLibrary.load(folder.path, known: Set(shipped.lessons.map(\.id))).problems.isEmpty)
     }
 
@@ -70,7 +70,7 @@ extension Live {
 
       # A teacher's extra lesson
 
-      What comes after lesson 11.
+      What comes after the shipped lessons.
 
       ## One socket
 
@@ -95,6 +95,13 @@ extension Live {
     @Test func everyShippedLessonReplaysGreen() throws {
       let library = try LessonLibrary.load(Self.lessonsFolder)
       for lesson in library.lessons {
+        // Hosts are made by a process that is still single-threaded: the lab's binary, not
+        // this test process.
+        guard lesson.hosts.isEmpty else {
+          let run = try Socklab.run(["run", lesson.file], timeout: 120)
+          #expect(run.status == 0, "\(lesson.file)\n\(run.output)")
+          continue
+        }
         let session = LabSession()
         let report = ScriptRunner().run(lesson.script, in: session)
         session.close()

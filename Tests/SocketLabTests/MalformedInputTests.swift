@@ -239,10 +239,10 @@ extension Live {
       let root = try temporaryFolder("broken-course")
       defer { try? FileManager.default.removeItem(at: root) }
       try MalformedCorpus.write(MalformedCorpus.lessons.filter { ["deep.md", "fifo.md", "zero.md"].contains($0.name) }, to: root)
-      try Live.LessonChecks.teachersLesson.write(to: root.appendingPathComponent("12-extra.md"), atomically: true, encoding: .utf8)
+      try Live.LessonChecks.teachersLesson.write(to: root.appendingPathComponent("40-extra.md"), atomically: true, encoding: .utf8)
       let tmux = try TmuxSession(width: 100, height: 30, arguments: ["--lessons", root.path])
       let screen = try tmux.waitFor("3 lesson files have problems and are left out")
-      #expect(screen.contains("12. A teacher's extra lesson"))
+      #expect(screen.contains("40. A teacher's extra lesson"))
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
     }

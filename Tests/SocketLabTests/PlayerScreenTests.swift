@@ -294,8 +294,9 @@ extension Live {
     }
 
     @Test func everyLessonPlaysToItsEndAt80x24() throws {
-      let count = try Live.LessonChecks.shipped().lessons.count
-      for index in 0..<count {
+      let lessons = try Live.LessonChecks.shipped().lessons
+      // A lesson on hosts needs the lab's own process (see the wire's tmux test).
+      for index in lessons.indices where lessons[index].hosts.isEmpty {
         let lab = try Harness(width: 80, height: 24)
         for _ in 0..<index { lab.press(.down) }
         lab.press(.enter)

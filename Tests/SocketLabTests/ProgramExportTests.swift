@@ -144,6 +144,7 @@ extension Live {
       }
       let script = try Parser.parse(try Socklab.run(["export", "--script", target]).output)
       #expect(programs == script.actors.map { $0 + ".c" }.sorted())
+      if ExportCheck.hostLessons.contains(target) { return }
       let results = try Programs.runPrograms(script.actors, in: folder)
       for (actor, (status, _)) in results { #expect(status == 0, "\(target): \(actor) exited \(status)") }
       guard Programs.strace != nil, Self.tracedLessons.contains(target) else { return }

@@ -109,6 +109,8 @@ enum Perform: Sendable {
   case query(@Sendable (CallContext, Int32, SourceLocation) throws(ScriptError) -> (ReturnValue, String))
   /// `value(expr)`: shows what an expression holds.
   case value
+  /// A wire line: it acts on the lab's relay or reads what crossed it.
+  case wire(@Sendable (inout CallContext, [Expr], SourceLocation) throws(ScriptError) -> CallRecord)
 }
 
 /// Everything the lab knows of one call: how it is typed, explained, layered, owned, run and
@@ -147,6 +149,7 @@ public struct CallDefinition: Sendable, Equatable {
     case .system: kind = .system
     case .builder, .value: kind = .builder
     case .query: kind = .kernelQuery
+    case .wire: kind = .wire
     }
     spec = CallSpec(
       name: name, parameters: parameters, arities: arities ?? [parameters.count], kind: kind, outParameters: out,

@@ -1,0 +1,43 @@
+#ifndef SOCKLAB_CWIRE_H
+#define SOCKLAB_CWIRE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/// The wire layer's system calls: a user namespace, network namespaces, links set up through
+/// rtnetlink (never by running `ip`), checksum offload turned off with SIOCETHTOOL, and the
+/// AF_PACKET sockets that relay frames. Each returns 0 (or a descriptor) on success and -errno
+/// on failure.
+
+/// Makes the calling process the owner of a new user namespace, mapping its own uid and gid, so
+/// that it may create network namespaces of its own. The kernel allows it only while the process
+/// has one thread.
+int socklab_wire_enter_userns(void);
+/// Moves the calling thread into a new network namespace; returns a descriptor naming it.
+int socklab_wire_new_netns(void);
+/// New links in the calling thread's namespace get no IPv6: no router solicitations or
+/// duplicate-address probes on the wire, only what the lesson's calls cause.
+int socklab_wire_quiet_ipv6(void);
+/// Moves the calling thread into the network namespace `fd` names.
+int socklab_wire_setns(int fd);
+/// Creates a veth pair: `name` here, `peer` in the namespace `peer_ns` names.
+int socklab_wire_veth(const char *name, const char *peer, int peer_ns);
+/// Brings a link up, with `mtu` when it is not 0.
+int socklab_wire_link_up(const char *name, int mtu);
+/// Sets a link's MTU.
+int socklab_wire_set_mtu(const char *name, int mtu);
+/// Gives a link an IPv4 address (network order) with a prefix length.
+int socklab_wire_add_ipv4(const char *name, uint32_t address, int prefix);
+/// Turns transmit checksum offload off, so the frames a host sends carry complete checksums.
+int socklab_wire_tx_checksum_off(const char *name);
+/// A non-blocking AF_PACKET socket bound to link `name`, seeing only frames that arrive on it.
+int socklab_wire_packet_socket(const char *name);
+/// The interface index of a link in the calling thread's namespace, or -errno.
+int socklab_wire_ifindex(const char *name);
+/// Receives one frame; `stamp` gets the kernel's arrival time (CLOCK_REALTIME, nanoseconds).
+/// Returns the length, or -errno (-EAGAIN when nothing is waiting).
+long socklab_wire_receive(int fd, uint8_t *buffer, size_t size, int64_t *stamp);
+/// Sends one frame on the link `fd` is bound to; returns the length or -errno.
+long socklab_wire_send(int fd, const uint8_t *frame, size_t length);
+
+#endif

@@ -1,0 +1,260 @@
+import CWire
+import SocketKit
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Whether this process may build hosts: it must have entered a user namespace of its own at
+/// start-up, while it had one thread. When it could not, the reason and the fix, in words a
+/// learner can act on.
+public enum WireSupport {
+  public enum Availability: Sendable, Equatable {
+    case available
+    case unavailable(reason: String, fix: String)
+    /// Nobody asked at start-up (a command that never builds hosts).
+    case notTried
+  }
+
+  private static let state = Mutex<Availability>(.notTried)
+
+  public static var availability: Availability { state.withLock { $0 } }
+
+  /// Enters a user namespace of the process's own, so that it may make network namespaces
+  /// later. Call it first thing in `main`, before any thread is started: the kernel refuses
+  /// `unshare(CLONE_NEWUSER)` to a process with more than one thread. `SOCKLAB_NO_HOSTS=1`
+  /// skips it, as a kernel that forbids it would.
+  @discardableResult
+  public static func enterAtStartup() -> Availability {
+    let result: Availability
+    if let forced = getenv("SOCKLAB_NO_HOSTS"), String(cString: forced) == "1" {
+      result = .unavailable(
+        reason: "SOCKLAB_NO_HOSTS=1 is set, so the lab did not make a user namespace",
+        fix: "unset SOCKLAB_NO_HOSTS")
+    } else {
+      let status = socklab_wire_enter_userns()
+      result = status == 0 ? .available : explain(errno: -status)
+    }
+    state.withLock { $0 = result }
+    return result
+  }
+
+  /// Records that host set-up failed after start-up (AppArmor lets the namespace be made but
+  /// refuses what is done inside it).
+  static func markUnavailable(_ error: WireError) {
+    state.withLock { $0 = .unavailable(reason: error.reason, fix: error.fix) }
+  }
+
+  static func explain(errno code: Int32) -> Availability {
+    if readSetting("/proc/sys/kernel/unprivileged_userns_clone") == "0" {
+      return .unavailable(
+        reason: "this kernel forbids unprivileged user namespaces (kernel.unprivileged_userns_clone = 0)",
+        fix: "sudo sysctl kernel.unprivileged_userns_clone=1")
+    }
+    if readSetting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1" {
+      return .unavailable(
+        reason: "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1, as on Ubuntu 23.10 and later)",
+        fix: "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for socklab that allows userns")
+    }
+    if code == ENOSPC || readSetting("/proc/sys/user/max_user_namespaces") == "0" {
+      return .unavailable(
+        reason: "no more user namespaces may be made here (user.max_user_namespaces is used up or 0)",
+        fix: "sudo sysctl user.max_user_namespaces=15000")
+    }
+    if code == EINVAL {
+      return .unavailable(
+        reason: "the lab already had several threads when it asked for a user namespace",
+        fix: "report this: the lab must ask before it starts any thread")
+    }
+    return .unavailable(
+      reason: "the kernel refused a user namespace: \(String(cString: strerror(code)))",
+      fix: "allow unprivileged user namespaces (a container may need --security-opt seccomp=unconfined)")
+  }
+
+  private static func readSetting(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 32)
+    let got = read(fd, &buffer, buffer.count)
+    guard got > 0 else { return nil }
+    return String(decoding: buffer[0..<got], as: UTF8.self).trimmingCharacters(in: " \n")
+  }
+}
+
+extension String {
+  func trimmingCharacters(in set: String) -> String {
+    var text = Substring(self)
+    while let first = text.first, set.contains(first) { text = text.dropFirst() }
+    while let last = text.last, set.contains(last) { text = text.dropLast() }
+    return String(text)
+  }
+}
+
+public struct WireError: Error, Sendable, CustomStringConvertible {
+  public var reason: String
+  public var fix: String
+  public init(_ reason: String, fix: String = "") {
+    self.reason = reason
+    self.fix = fix
+  }
+  public var description: String { fix.isEmpty ? reason : "\(reason) (fix: \(fix))" }
+}
+
+/// A host of the lab's private network: a name (the actor's) and its address.
+public struct HostSpec: Sendable, Equatable {
+  public var name: String
+  public var address: IPv4Address
+  public init(name: String, address: IPv4Address) {
+    self.name = name
+    self.address = address
+  }
+
+  /// The hosts a lesson asks for by actor name: the first is 10.50.0.1, the next 10.50.0.2, …
+  public static func numbered(_ names: [String]) -> [HostSpec] {
+    names.enumerated().map { HostSpec(name: $1, address: IPv4Address(10, 50, 0, UInt8(1 + $0))) }
+  }
+}
+
+/// The lab's private network: each host in a network namespace of its own, with its own
+/// address and TCP/IP stack, and a veth whose other end sits in a middle namespace where the
+/// relay forwards every frame. Everything lives in this process: when it ends, the namespaces,
+/// links and threads end with it.
+public final class HostNetwork: @unchecked Sendable {
+  public let hosts: [HostSpec]
+  public let relay: WireRelay
+  /// How long building the network took, in nanoseconds.
+  public let setupNanoseconds: UInt64
+  private let namespaces: [String: Int32]
+  private let middle: Int32
+  private let closed = Atomic<Bool>(false)
+
+  /// The link inside every host.
+  public static let hostLink = "eth0"
+
+  /// Builds the network. Throws the reason when this machine does not allow it.
+  public init(hosts: [HostSpec], mtu: Int = 1500) throws(WireError) {
+    let began = MonotonicClock.nanoseconds()
+    if case .unavailable(let reason, let fix) = WireSupport.availability { throw WireError(reason, fix: fix) }
+    if case .notTried = WireSupport.availability {
+      throw WireError("the lab did not make its user namespace at start-up", fix: "report this")
+    }
+    self.hosts = hosts
+    let result = Mutex<Result<(Int32, [String: Int32]), WireError>>(.failure(WireError("not built")))
+    // Namespaces are a thread's: this thread moves into each in turn and then ends, which no
+    // other thread of the lab could do (none of them may ever come back).
+    guard
+      let builder = startThread({
+        let built = Self.build(hosts: hosts, mtu: mtu)
+        result.withLock { $0 = built }
+      })
+    else { throw WireError("no thread to build the hosts") }
+    pthread_join(builder, nil)
+    let (middle, namespaces): (Int32, [String: Int32])
+    switch result.withLock({ $0 }) {
+    case .success(let built): (middle, namespaces) = built
+    case .failure(let error):
+      if error.reason.contains("Operation not permitted") { WireSupport.markUnavailable(error) }
+      throw error
+    }
+    self.middle = middle
+    self.namespaces = namespaces
+    do {
+      relay = try WireRelay(middle: middle, ports: hosts.enumerated().map { (Self.peerLink($0.offset), $0.element.name) })
+    } catch {
+      for fd in namespaces.values { Glibc.close(fd) }
+      Glibc.close(middle)
+      throw error
+    }
+    setupNanoseconds = MonotonicClock.nanoseconds() - began
+  }
+
+  /// Moves the calling thread into the network namespace `fd` names, for good: sockets it
+  /// creates from then on belong to that host. Returns 0 or an errno.
+  public static func enter(namespace fd: Int32) -> Int32 {
+    let status = socklab_wire_setns(fd)
+    return status == 0 ? 0 : -status
+  }
+
+  /// The descriptor of `host`'s network namespace, for `setns()`.
+  public func namespace(of host: String) -> Int32? { namespaces[host] }
+
+  public func address(of host: String) -> IPv4Address? { hosts.first { $0.name == host }?.address }
+
+  /// The host an address belongs to.
+  public func host(at address: IPv4Address) -> String? { hosts.first { $0.address == address }?.name }
+
+  /// Sets the MTU of every host's link and of the wire's; returns why not, when it cannot.
+  public func setMTU(_ bytes: Int) -> String? {
+    let failure = Mutex<String?>(nil)
+    let hosts = self.hosts
+    let namespaces = self.namespaces
+    let middle = self.middle
+    guard
+      let worker = startThread({
+        for host in hosts {
+          guard let fd = namespaces[host.name], socklab_wire_setns(fd) == 0 else { continue }
+          let status = socklab_wire_set_mtu(Self.hostLink, Int32(bytes))
+          if status < 0 { failure.withLock { $0 = "mtu \(bytes) on \(host.name): \(String(cString: strerror(-status)))" } }
+        }
+        guard socklab_wire_setns(middle) == 0 else { return }
+        for index in hosts.indices { _ = socklab_wire_set_mtu(Self.peerLink(index), Int32(bytes)) }
+      })
+    else { return "no thread to set the MTU" }
+    pthread_join(worker, nil)
+    return failure.withLock { $0 }
+  }
+
+  /// Stops the relay and lets the namespaces go; returns how long that took (nanoseconds).
+  @discardableResult
+  public func close() -> UInt64 {
+    guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return 0 }
+    let began = MonotonicClock.nanoseconds()
+    relay.stop()
+    for fd in namespaces.values { Glibc.close(fd) }
+    Glibc.close(middle)
+    return MonotonicClock.nanoseconds() - began
+  }
+
+  deinit { close() }
+
+  static func peerLink(_ index: Int) -> String { "wire\(index)" }
+
+  private static func build(hosts: [HostSpec], mtu: Int) -> Result<(Int32, [String: Int32]), WireError> {
+    func check(_ status: Int32, _ what: String) throws(WireError) {
+      guard status >= 0 else {
+        throw WireError("\(what): \(String(cString: strerror(-status)))", fix: "")
+      }
+    }
+    var made: [String: Int32] = [:]
+    var middle: Int32 = -1
+    do throws(WireError) {
+      middle = socklab_wire_new_netns()
+      try check(middle, "a network namespace for the wire")
+      try check(socklab_wire_link_up("lo", 0), "lo up on the wire")
+      _ = socklab_wire_quiet_ipv6()
+      for (index, host) in hosts.enumerated() {
+        let fd = socklab_wire_new_netns()
+        try check(fd, "a network namespace for \(host.name)")
+        made[host.name] = fd
+        try check(socklab_wire_link_up("lo", 0), "lo up on \(host.name)")
+        _ = socklab_wire_quiet_ipv6()
+        try check(socklab_wire_veth(hostLink, peerLink(index), middle), "a veth for \(host.name)")
+        try check(socklab_wire_tx_checksum_off(hostLink), "checksum offload off on \(host.name)")
+        try check(socklab_wire_add_ipv4(hostLink, host.address.networkOrder, 24), "\(host.address) on \(host.name)")
+        try check(socklab_wire_link_up(hostLink, Int32(mtu)), "\(hostLink) up on \(host.name)")
+      }
+      try check(socklab_wire_setns(middle), "into the wire's namespace")
+      for index in hosts.indices {
+        try check(socklab_wire_tx_checksum_off(peerLink(index)), "checksum offload off on the wire")
+        try check(socklab_wire_link_up(peerLink(index), Int32(mtu)), "the wire's link \(index) up")
+      }
+      return .success((middle, made))
+    } catch {
+      for fd in made.values { Glibc.close(fd) }
+      if middle >= 0 { Glibc.close(middle) }
+      return .failure(error)
+    }
+  }
+}
