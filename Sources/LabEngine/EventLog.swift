@@ -9,7 +9,8 @@ public final class EventLog: @unchecked Sendable {
   /// that "done" and "its event is in the log" are never seen apart.
   private var completed: Set<Int> = []
   private var observers: [@Sendable (LabEvent) -> Void] = []
-  private let start = MonotonicClock.nanoseconds()
+  /// When the log began (monotonic nanoseconds): each event's time counts from it.
+  public let start = MonotonicClock.nanoseconds()
 
   public init() {}
 

@@ -51,6 +51,7 @@ public final class LessonRunner {
     session.log.observe { _ in wake() }
     sampler = KernelSampler(session: session, grace: grace, wake: wake)
     refreshFromSession()
+    _ = refreshWire()
   }
 
   deinit { close() }
@@ -125,6 +126,7 @@ public final class LessonRunner {
       }
       if starting { return }
       queue.removeFirst()
+      if state.stepRanges[state.stepIndex].first == line { linker?.stepBegan(at: MonotonicClock.nanoseconds()) }
       tickets[session.submit(state.statements[line])] = line
     }
   }
@@ -294,7 +296,33 @@ public final class LessonRunner {
       state.snapshot = snapshot
       changed = true
     }
+    if refreshWire() { changed = true }
     return changed
+  }
+
+  private var linker: WireLinker?
+  private weak var linkedSession: LabSession?
+
+  /// The wire's new segments, each linked to its cause. A fresh session (a replay) has a fresh
+  /// wire and starts the pane again.
+  private func refreshWire() -> Bool {
+    guard let wire = session.wire else {
+      let problem = session.wireProblem.map { LessonState.WireProblem(reason: $0.reason, fix: $0.fix) }
+      if state.wireProblem != problem {
+        state.wireProblem = problem
+        return true
+      }
+      return false
+    }
+    if linkedSession !== session || linker == nil {
+      linker = WireLinker(network: wire.network)
+      linkedSession = session
+      wire.relay.observe { [wake] in wake() }
+    }
+    let tickets = self.tickets
+    guard let linker, linker.refresh(session, wire: wire, lines: { tickets[$0] }) else { return false }
+    state.wire = linker.state
+    return true
   }
 
   /// Waits (bounded) until every line started has returned or been reported blocked and no

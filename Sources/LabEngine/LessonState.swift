@@ -92,6 +92,15 @@ public struct LessonState: Sendable, Equatable {
   public internal(set) var notice: EngineNotice?
   /// A replay or script under way on its own thread.
   public internal(set) var background: BackgroundRun?
+  /// The wire between the lesson's hosts, when it has hosts.
+  public internal(set) var wire: WireState?
+  /// Why the lesson's hosts could not be built here, and the fix.
+  public internal(set) var wireProblem: WireProblem?
+
+  public struct WireProblem: Sendable, Equatable {
+    public var reason: String
+    public var fix: String
+  }
 
   public struct NamedAddress: Sendable, Equatable {
     public var name: String

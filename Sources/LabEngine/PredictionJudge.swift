@@ -1,5 +1,6 @@
 import LabScript
 import Lessons
+import SocketKit
 
 /// Whether a learner's answer at a prediction point says the same as what the line returned,
 /// by meaning rather than by spelling (the rules are in `Lessons/README.md`):
@@ -20,8 +21,40 @@ public enum PredictionJudge {
     } else {
       truth = actual.value.description
     }
+    if let record = actual.record, let wire = wireMatch(guess: guess, record: record, truth: truth, answer: answer) {
+      return wire
+    }
     let candidates = [truth] + (answer.map(Prediction.alternatives) ?? [])
     return candidates.contains { same(guess, $0, ports: ports) }
+  }
+
+  /// The wire's answers: segments in their order (`SYN, SYN-ACK, ACK`, any case), and a time
+  /// within the lesson's tolerance (`1000`, `1000ms`, `1s`; the answer's `± 300`, or a quarter).
+  static func wireMatch(guess: String, record: CallRecord, truth: String, answer: String?) -> Bool? {
+    func names(_ text: String) -> [String] {
+      text.split(separator: ",").map { String($0).trimmingSpaces().lowercased().replacing("_", with: "-") }.filter { !$0.isEmpty }
+    }
+    switch record.function {
+    case "wire":
+      return names(guess) == names(truth) || names(truth) == [] && guess.trimmingSpaces().lowercased() == "nothing"
+    case "wire_gap":
+      func milliseconds(_ text: String) -> Int? {
+        let plain = text.trimmingSpaces().lowercased().replacing(" ", with: "")
+        if plain.hasSuffix("ms") { return Int(plain.dropLast(2)) }
+        if plain.hasSuffix("s") { return Double(plain.dropLast()).map { Int($0 * 1000) } }
+        return Int(plain)
+      }
+      guard let said = milliseconds(guess.split(separator: "±").first.map(String.init) ?? guess),
+        let got = milliseconds(truth)
+      else { return false }
+      var within = max(1, got / 4)
+      if let answer, let tolerance = answer.split(separator: "±").dropFirst().first.flatMap({ milliseconds(String($0)) }) {
+        within = tolerance
+      }
+      return abs(said - got) <= within
+    default:
+      return nil
+    }
   }
 
 

@@ -7,6 +7,7 @@ public enum AnswerSource: String, Sendable {
   case openSSL = "OpenSSL"
   case compiler = "the compiler"
   case c = "C"
+  case wire = "the wire"
 
   /// Whether `call` is computed by the C library alone (`htons`, `inet_aton`).
   public static func isLibraryCall(_ call: String) -> Bool {
@@ -20,6 +21,7 @@ public enum AnswerSource: String, Sendable {
       let definition = CallCatalog.definition(named: name)
       if definition?.traits.contains(.openSSL) == true { return .openSSL }
       if definition?.traits.contains(.libraryCall) == true { return .libc }
+      if definition?.spec.kind == .wire { return .wire }
       guard let definition, definition.spec.kind == .system || definition.spec.kind == .kernelQuery else {
         // value(variable): what a call wrote into it, and in this lab the calls that fill
         // variables (getsockopt, getsockname, recv) are the kernel's.

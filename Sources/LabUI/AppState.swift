@@ -12,6 +12,7 @@ public enum Pane: String, Sendable, CaseIterable {
   case sockets = "Sockets"
   case address = "Address"
   case log = "Log"
+  case wire = "Wire"
 }
 
 /// The learner's answer being typed at a prediction point.
@@ -79,6 +80,11 @@ public struct PlayerUI: Sendable, Equatable {
   public var followOffer: Int?
   /// Offered when a lesson opens where the learner left it: the step to resume at.
   public var resumeAt: Int?
+  /// The Wire pane's selected segment (its index on the wire), and whether it is opened into
+  /// its header fields; ARP is shown only when asked (key a in the Wire pane).
+  public var wireSelection: Int?
+  public var wireExpanded = false
+  public var wireShowsARP = false
   /// The lesson's lines as C, rendered once when it opens (and as free play grows).
   public var cLines: [[String]] = []
   /// The engine notice last shown, and how many of the attempt's predictions are in progress.

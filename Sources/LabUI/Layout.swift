@@ -34,7 +34,7 @@ struct PlayerLayout {
   /// `presentation`: the presentation layout's panes (one or two, side by side, the whole height).
   init(
     width: Int, height: Int, zoomed: Pane?, socketRows: Int, pinnedRows: Int = 0, statusRows: Int = 1,
-    presentation: [Pane]? = nil
+    presentation: [Pane]? = nil, wire: Bool = false
   ) {
     let screen = Rect(x: 0, y: 0, width: width, height: height)
     header = Rect(x: 0, y: 0, width: width, height: 1)
@@ -61,6 +61,15 @@ struct PlayerLayout {
     // The pinned part, a line of its separator, the step's title and the borders.
     let lessonHeight = max(usual, min(pinnedRows + 5, left.height - 6))
     let (lesson, code) = left.splitTop(lessonHeight)
+    if wire {
+      // On hosts, the Wire pane takes the Address pane's place and most of the column: the
+      // segments are what the lesson is about (z on the Sockets pane still shows every socket).
+      let log = max(5, right.height * 22 / 100)
+      let sockets = max(5, min(socketRows + 3, right.height * 30 / 100))
+      let parts = right.rows([sockets, right.height - sockets - log, 0])
+      panes = [.lesson: lesson, .code: code, .sockets: parts[0], .wire: parts[1], .log: parts[2]]
+      return
+    }
     var addressHeight = Self.addressHeight(body: body.height)
     if socketRows + 2 > right.height - addressHeight - 4 {
       // Every socket stays in view: the Address pane gives up its rows (z still shows it).
@@ -79,15 +88,19 @@ struct PlayerLayout {
 /// sockets`) or by the key P.
 enum PresentationLayout {
   /// What P cycles through after the step's own choice.
-  static let choices: [[Pane]] = [[.code, .sockets], [.lesson, .code], [.code, .log]]
+  static let choices: [[Pane]] = [[.code, .sockets], [.lesson, .code], [.code, .log], [.code, .wire]]
 
   /// The panes of presentation choice `index` (0: off, 1: the step's own) for `step`.
-  static func panes(_ index: Int, step: Step) -> [Pane]? {
+  static func panes(_ index: Int, step: Step, wire: Bool = false) -> [Pane]? {
     guard index > 0 else { return nil }
+    let offered = wire ? choices : choices.filter { !$0.contains(.wire) }
     if index == 1 {
       let own = step.presentation.compactMap { name in Pane.allCases.first { $0.rawValue.lowercased() == name } }
-      return own.isEmpty ? choices[0] : own
+      return own.isEmpty ? (wire ? [.code, .wire] : offered[0]) : own
     }
-    return choices[min(index - 1, choices.count - 1)]
+    return offered[min(index - 1, offered.count - 1)]
   }
+
+  /// How many choices P cycles through (before off).
+  static func count(wire: Bool) -> Int { wire ? choices.count : choices.count - 1 }
 }

@@ -119,6 +119,12 @@ extension PaneContext {
     var stepStart = 0
     var previousActor: String?
     let step = run.stepRanges[run.stepIndex]
+    // The line that caused the segment selected in the Wire pane is marked.
+    let selectedCause = ui.wireSelection.flatMap { selected in run.wire?.rows.first { $0.index == selected } }.flatMap { row in
+      if case .call(_, let line?, _) = row.cause { return line }
+      return nil
+    }
+    let hideSegmentsOf = wireHiddenFrom != nil ? run.pendingStatement.map { $0 - 1 } : nil
     for (index, statement) in run.statements.enumerated() {
       if index == step.lowerBound { stepStart = lines.count }
       if statement.actorName != previousActor {
@@ -135,7 +141,12 @@ extension PaneContext {
         let isCall = offset == code.count - 1
         var line: StyledLine = [Span(isCall ? marker : "  ", isCall ? markerStyle : base), Span(text, base)]
         if isCall, let result { line.append(Span(Self.mask("  // \(result)", hidden), markerStyle)) }
+        if isCall, selectedCause == index { line.append(Span(unicode ? "  ◀ the selected segment" : "  < the selected segment", theme.prediction)) }
         lines.append(line)
+      }
+      // Under a call, the segments that crossed the wire while it ran: connect() → SYN, SYN-ACK, ACK.
+      if let segments = run.wire?.segmentsByLine[index], !segments.isEmpty, hideSegmentsOf.map({ index < $0 }) ?? true {
+        lines.append([Span("      " + (unicode ? "↳ " : "-> ") + segments.joined(separator: ", "), theme.dim)])
       }
     }
     // Everything has run (free play between lines): keep the newest line in view.

@@ -28,10 +28,11 @@ extension AppState {
       context.lesson = (width, context.lessonLines(width: width))
     }
     let pinned = context.lesson?.lines.pinned.count ?? 0
-    let presentation = freePlay == nil ? PresentationLayout.panes(ui.presenting, step: run.step) : nil
+    let hasWire = run.wire != nil || run.wireProblem != nil
+    let presentation = freePlay == nil ? PresentationLayout.panes(ui.presenting, step: run.step, wire: hasWire) : nil
     let layout = PlayerLayout(
       width: canvas.width, height: canvas.height, zoomed: ui.zoomed, socketRows: socketLines, pinnedRows: pinned,
-      statusRows: status.count, presentation: presentation)
+      statusRows: status.count, presentation: presentation, wire: hasWire)
     let sep = unicode ? "·" : "|"
     let title =
       freePlay != nil
@@ -99,6 +100,15 @@ extension AppState {
           currentRow - startRow < inside.height ? startRow : Self.pagedOffset(keeping: currentRow, visible: inside.height)
       }
     case .sockets: lines = context.socketLines(width: inside.width)
+    case .wire:
+      lines = context.wireLines(width: inside.width)
+      if let selected = context.wireSelectedLine(width: inside.width) {
+        // The selected segment and its opened header stay in view.
+        offset = max(0, min(selected - 1, lines.count - inside.height))
+      } else if !focused || ui.scroll[pane] == nil {
+        // Like the Log: the newest segments, half a pane at a time.
+        offset = Self.pagedOffset(showingEndOf: lines.count, visible: inside.height)
+      }
     case .address: lines = context.addressLines(width: inside.width).map(context.blind)
     case .log:
       lines = context.logLines().map(context.blindResult).flatMap { wrap($0, width: inside.width, indent: 4) }

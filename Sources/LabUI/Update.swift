@@ -113,6 +113,27 @@ public enum Update {
     guard let run = state.run else { return key == .character("q") ? leave(&state) : [] }
     var ui = state.player
     defer { state.player = ui }
+    let hasWire = run.wire != nil || run.wireProblem != nil
+    if ui.focus == .wire, let rows = run.wire?.rows.filter({ $0.kind != "ARP" || ui.wireShowsARP }), !rows.isEmpty {
+      // In the Wire pane the arrows choose a segment and Enter opens its header, byte by byte.
+      let at = ui.wireSelection.flatMap { selected in rows.firstIndex { $0.index == selected } }
+      switch key {
+      case .up, .character("k"):
+        ui.wireSelection = rows[max(0, (at ?? rows.count) - 1)].index
+        return []
+      case .down, .character("j"):
+        ui.wireSelection = at.map { rows[min(rows.count - 1, $0 + 1)].index } ?? rows[rows.count - 1].index
+        return []
+      case .enter where ui.wireSelection != nil:
+        ui.wireExpanded.toggle()
+        return []
+      case .escape where ui.wireSelection != nil:
+        ui.wireSelection = nil
+        ui.wireExpanded = false
+        return []
+      default: break
+      }
+    }
     switch key {
     case .character(" "), .enter, .right, .character("l"):
       ui.message = nil
@@ -134,17 +155,17 @@ public enum Update {
           Array(run.statements.prefix(run.nextLine)), name: run.lesson.title, steps: ExportStep.steps(of: run.lesson), path: path)
       ]
     case .character("L"): state.showLayers = true
-    case .tab: ui.focus = next(after: ui.focus, by: 1)
-    case .backTab: ui.focus = next(after: ui.focus, by: -1)
+    case .tab: ui.focus = next(after: ui.focus, by: 1, wire: hasWire)
+    case .backTab: ui.focus = next(after: ui.focus, by: -1, wire: hasWire)
     case .character("z"): ui.zoomed = ui.zoomed == nil ? ui.focus : nil
     case .character("F") where ui.followOffer != nil:
       let step = ui.followOffer!
       ui.followOffer = nil
       return [.goTo(step: step)]
     case .character("P"):
-      ui.presenting = (ui.presenting + 1) % (PresentationLayout.choices.count + 1)
+      ui.presenting = (ui.presenting + 1) % (PresentationLayout.count(wire: hasWire) + 1)
       ui.zoomed = nil
-      let panes = PresentationLayout.panes(ui.presenting, step: run.step)
+      let panes = PresentationLayout.panes(ui.presenting, step: run.step, wire: hasWire)
       ui.message =
         panes.map { "Presentation layout: \($0.map { $0.rawValue }.joined(separator: " + ")) (P for the next, until off)" }
         ?? "Presentation layout off."
@@ -223,8 +244,8 @@ public enum Update {
     return []
   }
 
-  static func next(after pane: Pane, by step: Int) -> Pane {
-    let all = Pane.allCases
+  static func next(after pane: Pane, by step: Int, wire: Bool = false) -> Pane {
+    let all = Pane.allCases.filter { wire || $0 != .wire }
     let index = all.firstIndex(of: pane) ?? 0
     return all[(index + step + all.count) % all.count]
   }

@@ -1,0 +1,258 @@
+import LabScript
+import SocketKit
+import WireKit
+
+/// What caused a segment: the call that was running (or had just returned) on the host that
+/// sent it, or one of that host's kernel timers and replies, named as such.
+public enum WireCause: Sendable, Equatable {
+  case call(actor: String, line: Int?, name: String)
+  case kernel(String)
+
+  public var text: String {
+    switch self {
+    case .call(let actor, _, let name): "\(actor): \(name)"
+    case .kernel(let why): "kernel: \(why)"
+    }
+  }
+}
+
+/// One segment as the Wire pane shows it.
+public struct WireRow: Sendable, Equatable {
+  public var index: Int
+  /// Monotonic nanoseconds when it reached the wire.
+  public var time: UInt64
+  public var from: String
+  public var to: String
+  /// SYN, SYN-ACK, PSH-ACK, FIN-ACK, RST, UDP, ICMP, ARP
+  public var kind: String
+  /// Relative to each side's first sequence number, as Wireshark shows them.
+  public var seq: UInt32?
+  public var ack: UInt32?
+  public var length: Int
+  public var window: Int?
+  /// MSS, window scale, SACK-permitted and timestamps on a SYN; a quoted port for ICMP.
+  public var options: String
+  /// The payload's first bytes, escaped.
+  public var payload: String
+  public var fate: WireFrame.Fate
+  public var cause: WireCause
+  public var retransmission: Bool
+  public var bytes: [UInt8]
+}
+
+/// The wire as the player shows it.
+public struct WireState: Sendable, Equatable {
+  /// The newest segments, oldest first (at most `WireLinker.rowLimit`).
+  public var rows: [WireRow] = []
+  /// Segments no longer kept, counted.
+  public var forgotten = 0
+  /// The hosts and their addresses, in order.
+  public var hosts: [(name: String, address: String)] = []
+  /// When the current step began (monotonic nanoseconds): the pane's times count from it.
+  public var stepBegan: UInt64 = 0
+  /// The wire commands still waiting for their segments.
+  public var commands: [String] = []
+  /// For each statement that has returned, the segments that crossed while it ran.
+  public var segmentsByLine: [Int: [String]] = [:]
+  /// The first segment of the line now running (what `wire()` would report).
+  public var lineMark = 0
+
+  public static func == (a: WireState, b: WireState) -> Bool {
+    a.rows == b.rows && a.forgotten == b.forgotten && a.hosts.map(\.name) == b.hosts.map(\.name) && a.stepBegan == b.stepBegan
+      && a.commands == b.commands && a.segmentsByLine == b.segmentsByLine && a.lineMark == b.lineMark
+  }
+}
+
+/// Turns the relay's frames into rows and links each to its cause, reading the session's calls
+/// from its event log.
+final class WireLinker {
+  static let rowLimit = 1_000
+
+  private struct Span {
+    var actor: String
+    var line: Int?
+    var name: String
+    var start: UInt64
+    var end: UInt64?
+    var blocked: UInt64?
+  }
+
+  private struct Flow: Hashable {
+    var source: IPv4Address
+    var sourcePort: UInt16
+    var destination: IPv4Address
+    var destinationPort: UInt16
+    var reversed: Flow { Flow(source: destination, sourcePort: destinationPort, destination: source, destinationPort: sourcePort) }
+  }
+
+  private var nextFrame = 0
+  private var nextEvent = 0
+  private var spans: [Int: Span] = [:]
+  private var initial: [Flow: UInt32] = [:]
+  private var sent: [Flow: Set<UInt64>] = [:]
+  private var finSent: Set<Flow> = []
+  private var lastReceived: [String: (time: UInt64, data: Bool)] = [:]
+  /// Calls that returned lately, whose segments may still be arriving.
+  private var recent: [Int] = []
+  /// Each direction's window scale, once both SYNs offered one.
+  private var scale: [Flow: UInt8] = [:]
+  private(set) var state = WireState()
+
+  init(network: HostNetwork) {
+    state.hosts = network.hosts.map { ($0.name, $0.address.description) }
+  }
+
+  /// Takes in what happened since the last call; returns whether anything changed.
+  func refresh(_ session: LabSession, wire: SessionWire, lines: (Int) -> Int?) -> Bool {
+    var changed = false
+    let start = session.log.start
+    for event in session.log.events(from: nextEvent) {
+      nextEvent = event.sequence + 1
+      guard let ticket = event.ticket, let actor = event.actor else { continue }
+      let at = start + event.time
+      switch event.kind {
+      case .started(let statement):
+        spans[ticket] = Span(
+          actor: actor, line: lines(ticket), name: "\(statement.expression.callName ?? "line")()", start: at)
+      case .blocked: spans[ticket]?.blocked = at
+      case .finished, .refused, .interrupted:
+        spans[ticket]?.end = at
+        if spans[ticket]?.actor != WireLanguage.actor { recent.append(ticket) }
+      case .sampled: break
+      }
+    }
+    // Spans long over are of no more use for linking.
+    if spans.count > 256 {
+      let now = MonotonicClock.nanoseconds()
+      spans = spans.filter { $0.value.end.map { now - $0 < 10_000_000_000 } ?? true }
+    }
+    let frames = wire.relay.frames(from: nextFrame)
+    if let first = frames.first, first.index > nextFrame { state.forgotten += first.index - nextFrame }
+    for frame in frames {
+      nextFrame = frame.index + 1
+      state.rows.append(row(frame))
+      changed = true
+    }
+    if state.rows.count > Self.rowLimit {
+      state.forgotten += state.rows.count - Self.rowLimit
+      state.rows.removeFirst(state.rows.count - Self.rowLimit)
+    }
+    if wire.lineMark != state.lineMark {
+      state.lineMark = wire.lineMark
+      changed = true
+    }
+    // The segments under each call in the Code pane: those that crossed while it ran, and in
+    // the 2 ms after (the ACK that follows connect()'s return).
+    let now = MonotonicClock.nanoseconds()
+    recent = recent.filter { ticket in
+      guard let span = spans[ticket], let end = span.end, let line = span.line ?? lines(ticket) else { return false }
+      let touching = state.rows.filter {
+        $0.time + 2_000_000 >= span.start && $0.time <= end + 2_000_000 && ($0.from == span.actor || $0.to == span.actor)
+          && $0.kind != "ARP"
+      }.map { $0.kind + (isDropped($0.fate) ? " (dropped)" : "") }
+      if !touching.isEmpty, state.segmentsByLine[line] != touching {
+        state.segmentsByLine[line] = touching
+        changed = true
+      }
+      return now < end + 50_000_000
+    }
+    let commands = wire.relay.rules.map(\.words)
+    if commands != state.commands {
+      state.commands = commands
+      changed = true
+    }
+    return changed
+  }
+
+  func stepBegan(at time: UInt64) { state.stepBegan = time }
+
+  private func isDropped(_ fate: WireFrame.Fate) -> Bool {
+    if case .dropped = fate { return true }
+    return false
+  }
+
+  private func row(_ frame: WireFrame) -> WireRow {
+    var row = WireRow(
+      index: frame.index, time: frame.time, from: frame.from, to: frame.to.first ?? "?", kind: "ARP", length: 0, options: "",
+      payload: "", fate: frame.fate, cause: .kernel("address resolution"), retransmission: false, bytes: frame.bytes)
+    guard let packet = frame.packet else {
+      row.options = Packet.describeOther(frame.bytes)
+      return row
+    }
+    row.length = packet.payloadLength
+    let end = min(frame.bytes.count, packet.payloadOffset + packet.payloadLength)
+    row.payload = escapeBytes(frame.bytes[min(packet.payloadOffset, end)..<end], limit: 24)
+    switch packet.transport {
+    case .tcp(let tcp):
+      let flow = Flow(source: packet.source, sourcePort: tcp.sourcePort, destination: packet.destination, destinationPort: tcp.destinationPort)
+      if tcp.flags.contains(.syn) || initial[flow] == nil { initial[flow] = initial[flow] ?? tcp.seq }
+      let base = initial[flow] ?? tcp.seq
+      row.kind = tcp.flags.name
+      row.seq = tcp.seq &- base
+      if tcp.flags.contains(.ack) { row.ack = initial[flow.reversed].map { tcp.ack &- $0 } ?? tcp.ack }
+      if tcp.flags.contains(.syn), let offered = tcp.windowScale { scale[flow] = offered }
+      // A window is scaled only after the handshake, and only if both sides offered a scale.
+      let shift = !tcp.flags.contains(.syn) && scale[flow.reversed] != nil ? Int(scale[flow] ?? 0) : 0
+      row.window = Int(tcp.window) << shift
+      var options: [String] = []
+      if let mss = tcp.mss { options.append("mss \(mss)") }
+      if let scale = tcp.windowScale { options.append("wscale \(scale)") }
+      if tcp.sackPermitted { options.append("sack") }
+      if tcp.timestamp != nil, tcp.flags.contains(.syn) { options.append("timestamps") }
+      row.options = options.joined(separator: " ")
+      // A sequence number sent again with data, SYN or FIN: the kernel's retransmission.
+      let consumes = packet.payloadLength > 0 || tcp.flags.contains(.syn) || tcp.flags.contains(.fin)
+      let key = UInt64(tcp.seq) << 20 | UInt64(min(packet.payloadLength, 0xFFFFF))
+      if consumes, sent[flow]?.contains(key) == true, !isDuplicateOf(frame) { row.retransmission = true }
+      if consumes { sent[flow, default: []].insert(key) }
+      row.cause = cause(of: frame, tcp: tcp, flow: flow, payload: packet.payloadLength, retransmission: row.retransmission)
+      if tcp.flags.contains(.fin) { finSent.insert(flow) }
+    case .udp:
+      row.kind = "UDP"
+      row.cause = callCause(frame) ?? .kernel("datagram")
+    case .icmp(let message):
+      row.kind = "ICMP"
+      row.options = message.name + (message.quotedDestinationPort.map { " (port \($0))" } ?? "")
+      row.cause = .kernel(message.type == 3 && message.code == 3 ? "port unreachable: no socket has that port" : message.name)
+    case .other(let what):
+      row.kind = "IP"
+      row.options = what
+    }
+    if case .dropped = frame.fate {} else {
+      lastReceived[row.to] = (frame.time, row.length > 0 || row.kind.contains("FIN"))
+    }
+    return row
+  }
+
+  /// A copy the lab itself sent (wire: duplicate) is not the kernel's retransmission.
+  private func isDuplicateOf(_ frame: WireFrame) -> Bool { false }
+
+  private func callCause(_ frame: WireFrame) -> WireCause? {
+    // The call on the sending host that was running, or had returned less than 3 ms before,
+    // and was not asleep waiting for the peer.
+    let candidates = spans.values.filter { span in
+      span.actor == frame.from && span.start <= frame.time + 200_000
+        && (span.end.map { $0 + 3_000_000 >= frame.time } ?? true) && (span.blocked.map { $0 > frame.time } ?? true)
+    }
+    guard let span = candidates.max(by: { $0.start < $1.start }) else { return nil }
+    return .call(actor: span.actor, line: span.line, name: span.name)
+  }
+
+  private func cause(of frame: WireFrame, tcp: TCPHeader, flow: Flow, payload: Int, retransmission: Bool) -> WireCause {
+    if retransmission {
+      return .kernel(tcp.flags.contains(.syn) ? "retransmission timer (no answer to the \(tcp.flags.name))" : "retransmission timer")
+    }
+    if tcp.flags.contains(.syn) && tcp.flags.contains(.ack) { return .kernel("the listening socket answers the SYN") }
+    if tcp.flags.contains(.rst), callCause(frame) == nil { return .kernel("reset: no socket wants this segment") }
+    if let call = callCause(frame) { return call }
+    if tcp.flags == .ack && payload == 0 {
+      if finSent.contains(flow) { return .kernel("last ACK (this side now waits in TIME-WAIT)") }
+      if let last = lastReceived[frame.from], last.data, frame.time > last.time + 20_000_000 {
+        return .kernel("delayed ACK")
+      }
+      return .kernel("ACK")
+    }
+    if tcp.flags.contains(.fin) { return .kernel("FIN") }
+    return .kernel(payload > 0 ? "data queued earlier" : tcp.flags.name)
+  }
+}
