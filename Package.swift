@@ -38,7 +38,8 @@ let package = Package(
     .target(name: "LabEngine", dependencies: ["SocketKit", "LabScript", "Lessons", "WireKit"]),
     // Canvas, styles, layout, keys, widgets: no sockets, no ncurses.
     .target(name: "TerminalUI"),
-    .target(name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript", "LabExport", "LabShare"]),
+    .target(
+      name: "LabUI", dependencies: ["LabEngine", "Lessons", "TerminalUI", "SocketKit", "LabScript", "LabExport", "LabShare", "WireKit"]),
     // The only code that touches ncurses.
     .systemLibrary(name: "CNcursesw"),
     .target(name: "NcursesBackend", dependencies: ["TerminalUI", "CNcursesw"]),
@@ -60,6 +61,7 @@ let package = Package(
     .testTarget(
       name: "SocketLabTests", dependencies: [
         "SocketKit", "LabScript", "Lessons", "ShippedLessons", "LabEngine", "TerminalUI", "LabUI", "socklab", "LabExport", "LabShare",
+        "WireKit",
       ],
       exclude: ["BrokenLessons", "Screens"]),
   ],

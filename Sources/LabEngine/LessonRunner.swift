@@ -314,13 +314,15 @@ public final class LessonRunner {
       }
       return false
     }
+    var fresh = false
     if linkedSession !== session || linker == nil {
       linker = WireLinker(network: wire.network)
       linkedSession = session
       wire.relay.observe { [wake] in wake() }
+      fresh = true
     }
     let tickets = self.tickets
-    guard let linker, linker.refresh(session, wire: wire, lines: { tickets[$0] }) else { return false }
+    guard let linker, linker.refresh(session, wire: wire, lines: { tickets[$0] }) || fresh else { return false }
     state.wire = linker.state
     return true
   }

@@ -100,6 +100,10 @@ public struct LessonState: Sendable, Equatable {
   public struct WireProblem: Sendable, Equatable {
     public var reason: String
     public var fix: String
+    public init(reason: String, fix: String) {
+      self.reason = reason
+      self.fix = fix
+    }
   }
 
   public struct NamedAddress: Sendable, Equatable {

@@ -38,6 +38,41 @@ public struct WireRow: Sendable, Equatable {
   public var cause: WireCause
   public var retransmission: Bool
   public var bytes: [UInt8]
+  /// The line of the lesson or script whose call caused it.
+  public var sourceLine: Int?
+  /// Wall-clock nanoseconds since 1970, for the capture file.
+  public var wallTime: Int64 = 0
+
+  /// The capture file's comment for it: who sent it, and why.
+  public var captureComment: String {
+    var text = "\(from)→\(to) \(kind): \(cause.text)"
+    if let sourceLine { text += " (line \(sourceLine))" }
+    if retransmission { text += ", a retransmission" }
+    switch fate {
+    case .dropped(let why): text += "; dropped by the lab (\(why))"
+    case .delayed(let ns): text += "; delayed \(ns / 1_000_000) ms by the lab"
+    case .duplicated: text += "; sent twice by the lab"
+    case .held, .released: text += "; held by the lab"
+    case .forwarded: break
+    }
+    return text
+  }
+}
+
+extension LabSession {
+  /// Every frame this session's wire carried, as a pcapng file with a comment on each packet;
+  /// nil without a wire.
+  public func wireCapture() -> [UInt8]? {
+    wireRows().map { rows in PcapNG.file(rows.map { PcapNG.Packet(time: $0.wallTime, bytes: $0.bytes, comment: $0.captureComment) }) }
+  }
+
+  /// Every segment this session's wire carried, as the Wire pane shows them (nil without a wire).
+  public func wireRows() -> [WireRow]? {
+    guard let wire else { return nil }
+    let linker = WireLinker(network: wire.network, keepAll: true)
+    _ = linker.refresh(self, wire: wire, lines: { _ in nil })
+    return linker.state.rows
+  }
 }
 
 /// The wire as the player shows it.
@@ -72,6 +107,7 @@ final class WireLinker {
     var actor: String
     var line: Int?
     var name: String
+    var sourceLine: Int
     var start: UInt64
     var end: UInt64?
     var blocked: UInt64?
@@ -85,12 +121,14 @@ final class WireLinker {
     var reversed: Flow { Flow(source: destination, sourcePort: destinationPort, destination: source, destinationPort: sourcePort) }
   }
 
+  private let keepAll: Bool
   private var nextFrame = 0
   private var nextEvent = 0
   private var spans: [Int: Span] = [:]
   private var initial: [Flow: UInt32] = [:]
   private var sent: [Flow: Set<UInt64>] = [:]
-  private var finSent: Set<Flow> = []
+  /// When each direction first sent its FIN (by frame): the side that sent first ends in TIME-WAIT.
+  private var finSent: [Flow: Int] = [:]
   private var lastReceived: [String: (time: UInt64, data: Bool)] = [:]
   /// Calls that returned lately, whose segments may still be arriving.
   private var recent: [Int] = []
@@ -98,7 +136,8 @@ final class WireLinker {
   private var scale: [Flow: UInt8] = [:]
   private(set) var state = WireState()
 
-  init(network: HostNetwork) {
+  init(network: HostNetwork, keepAll: Bool = false) {
+    self.keepAll = keepAll
     state.hosts = network.hosts.map { ($0.name, $0.address.description) }
   }
 
@@ -113,7 +152,8 @@ final class WireLinker {
       switch event.kind {
       case .started(let statement):
         spans[ticket] = Span(
-          actor: actor, line: lines(ticket), name: "\(statement.expression.callName ?? "line")()", start: at)
+          actor: actor, line: lines(ticket), name: "\(statement.expression.callName ?? "line")()",
+          sourceLine: statement.location.line, start: at)
       case .blocked: spans[ticket]?.blocked = at
       case .finished, .refused, .interrupted:
         spans[ticket]?.end = at
@@ -133,7 +173,7 @@ final class WireLinker {
       state.rows.append(row(frame))
       changed = true
     }
-    if state.rows.count > Self.rowLimit {
+    if !keepAll, state.rows.count > Self.rowLimit {
       state.forgotten += state.rows.count - Self.rowLimit
       state.rows.removeFirst(state.rows.count - Self.rowLimit)
     }
@@ -174,7 +214,8 @@ final class WireLinker {
   private func row(_ frame: WireFrame) -> WireRow {
     var row = WireRow(
       index: frame.index, time: frame.time, from: frame.from, to: frame.to.first ?? "?", kind: "ARP", length: 0, options: "",
-      payload: "", fate: frame.fate, cause: .kernel("address resolution"), retransmission: false, bytes: frame.bytes)
+      payload: "", fate: frame.fate, cause: .kernel("address resolution"), retransmission: false, bytes: frame.bytes,
+      wallTime: frame.wallTime)
     guard let packet = frame.packet else {
       row.options = Packet.describeOther(frame.bytes)
       return row
@@ -206,10 +247,13 @@ final class WireLinker {
       if consumes, sent[flow]?.contains(key) == true, !isDuplicateOf(frame) { row.retransmission = true }
       if consumes { sent[flow, default: []].insert(key) }
       row.cause = cause(of: frame, tcp: tcp, flow: flow, payload: packet.payloadLength, retransmission: row.retransmission)
-      if tcp.flags.contains(.fin) { finSent.insert(flow) }
+      row.sourceLine = callSpan(frame).map(\.sourceLine)
+      if case .kernel = row.cause { row.sourceLine = nil }
+      if tcp.flags.contains(.fin), finSent[flow] == nil { finSent[flow] = frame.index }
     case .udp:
       row.kind = "UDP"
       row.cause = callCause(frame) ?? .kernel("datagram")
+      row.sourceLine = callSpan(frame).map(\.sourceLine)
     case .icmp(let message):
       row.kind = "ICMP"
       row.options = message.name + (message.quotedDestinationPort.map { " (port \($0))" } ?? "")
@@ -228,14 +272,22 @@ final class WireLinker {
   private func isDuplicateOf(_ frame: WireFrame) -> Bool { false }
 
   private func callCause(_ frame: WireFrame) -> WireCause? {
-    // The call on the sending host that was running, or had returned less than 3 ms before,
-    // and was not asleep waiting for the peer.
-    let candidates = spans.values.filter { span in
-      span.actor == frame.from && span.start <= frame.time + 200_000
-        && (span.end.map { $0 + 3_000_000 >= frame.time } ?? true) && (span.blocked.map { $0 > frame.time } ?? true)
-    }
-    guard let span = candidates.max(by: { $0.start < $1.start }) else { return nil }
-    return .call(actor: span.actor, line: span.line, name: span.name)
+    callSpan(frame).map { .call(actor: $0.actor, line: $0.line, name: $0.name) }
+  }
+
+  /// The call on the sending host that was running, or had returned less than 3 ms before, and
+  /// was not asleep waiting for the peer.
+  private func callSpan(_ frame: WireFrame) -> Span? {
+    let t = frame.time
+    // The frame's time comes from the kernel's clock, the calls' from the lab's: allow 20 µs.
+    let slack: UInt64 = 20_000
+    let mine = spans.values.filter { $0.actor == frame.from && $0.blocked.map { $0 > t } ?? true }
+    // Best, a call running when the segment left; then one that had just returned (within 3 ms,
+    // the ACK after connect()); last, one that began a moment after (the clocks' difference).
+    let running = mine.filter { $0.start <= t + slack && ($0.end.map { $0 + slack >= t } ?? true) }
+    if let span = running.max(by: { $0.start < $1.start }) { return span }
+    let returned = mine.filter { span in span.end.map { $0 < t && $0 + 3_000_000 >= t } ?? false }
+    return returned.max(by: { ($0.end ?? 0) < ($1.end ?? 0) })
   }
 
   private func cause(of frame: WireFrame, tcp: TCPHeader, flow: Flow, payload: Int, retransmission: Bool) -> WireCause {
@@ -244,9 +296,13 @@ final class WireLinker {
     }
     if tcp.flags.contains(.syn) && tcp.flags.contains(.ack) { return .kernel("the listening socket answers the SYN") }
     if tcp.flags.contains(.rst), callCause(frame) == nil { return .kernel("reset: no socket wants this segment") }
+    // The ACK of the peer's FIN after this side sent its own: whatever call is near, it is the
+    // kernel's last word before TIME-WAIT.
+    if tcp.flags == .ack && payload == 0, let mine = finSent[flow], let theirs = finSent[flow.reversed], mine < theirs {
+      return .kernel("last ACK (this side now waits in TIME-WAIT)")
+    }
     if let call = callCause(frame) { return call }
     if tcp.flags == .ack && payload == 0 {
-      if finSent.contains(flow) { return .kernel("last ACK (this side now waits in TIME-WAIT)") }
       if let last = lastReceived[frame.from], last.data, frame.time > last.time + 20_000_000 {
         return .kernel("delayed ACK")
       }

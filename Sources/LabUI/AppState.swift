@@ -49,6 +49,8 @@ public struct AppState: Sendable {
   public var player = PlayerUI()
   /// The free-play prompt, while free play is open.
   public var freePlay: FreePlayState?
+  /// Why lessons with hosts cannot build them on this machine (nil when they can).
+  public var hostsProblem: LessonState.WireProblem?
 
   public init(library: LessonLibrary, theme: Theme, unicode: Bool, progress: LearnerProgress, exportsFolder: String) {
     self.library = library

@@ -1,5 +1,6 @@
 import Dispatch
 import LabEngine
+import WireKit
 import LabExport
 import LabScript
 import LabShare
@@ -52,6 +53,13 @@ public final class LabApp {
     state = AppState(
       library: library, theme: theme, unicode: unicode, progress: progress, exportsFolder: StatePaths.current().exports)
     state.notice = notice
+    switch WireSupport.availability {
+    case .available: break
+    case .unavailable(let reason, let fix): state.hostsProblem = LessonState.WireProblem(reason: reason, fix: fix)
+    case .notTried:
+      state.hostsProblem = LessonState.WireProblem(
+        reason: "this process did not make its user namespace when it started", fix: "run the lab as socklab")
+    }
   }
 
   // MARK: - What the run loop and tests read

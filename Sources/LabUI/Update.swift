@@ -92,6 +92,11 @@ public enum Update {
     state.player.cLines = CRenderer.render(lesson.script)
     state.freePlay = nil
     state.run = nil
+    if !lesson.hosts.isEmpty, let problem = state.hostsProblem {
+      // Said at once: the lesson's lines need hosts this machine cannot build.
+      state.player.message =
+        "This lesson needs hosts of its own, and this machine cannot build them: \(problem.reason). To allow them: \(problem.fix)"
+    }
     // Where the learner left it: offer to go on from there.
     if let entry = state.progress.lessons[lesson.id], entry.completed == nil, entry.step > 0,
       entry.step < lesson.steps.count

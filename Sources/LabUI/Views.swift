@@ -124,8 +124,10 @@ extension AppState {
     let lesson = library.lessons[index]
     let status = progress.status(of: lesson.id, stepCount: lesson.steps.count)
     let titleWidth = max(10, line.width - 40)
+    // A lesson on hosts says so, and says when this machine cannot build them.
+    let mark = lesson.hosts.isEmpty ? "" : hostsProblem != nil ? " (no wire here)" : unicode ? " ⇄" : " <->"
     let text =
-      "   " + fit("\(lesson.number). \(lesson.title)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
+      "   " + fit("\(lesson.number). \(lesson.title)\(mark)", titleWidth) + " " + fit(lesson.level.rawValue, 13)
       + fit("\(lesson.minutes) min", 8) + status
     let style = selected ? theme.selection : (status == "done" ? theme.success : theme.text)
     if selected { canvas.fill(line, style: style) }
@@ -141,6 +143,17 @@ extension AppState {
       Span("Before this: ", theme.bold), Span(titles.isEmpty ? "nothing" : titles.joined(separator: ", "), theme.text),
     ])
     lines.append([Span("Actors: ", theme.bold), Span(lesson.actors.joined(separator: ", "), theme.text)])
+    if !lesson.hosts.isEmpty {
+      let hosts = lesson.hosts.enumerated().map { "\($1) 10.50.0.\($0 + 1)" }.joined(separator: ", ")
+      if let problem = hostsProblem {
+        lines += wrap(
+          [Span("Hosts: ", theme.bold), Span("\(hosts), which this machine cannot build: \(problem.reason). ", theme.failure),
+           Span("To allow them: ", theme.bold), Span(problem.fix, theme.code),
+           Span(". Its lines need those hosts: the other lessons run as usual on loopback.", theme.text)], width: width)
+      } else {
+        lines += wrap([Span("Hosts: ", theme.bold), Span("\(hosts), each with its own network stack; the lab is the wire between them", theme.text)], width: width)
+      }
+    }
     lines.append([Span("Steps: ", theme.bold), Span("\(lesson.steps.count), about \(lesson.minutes) minutes", theme.text)])
     if lesson.origin != LessonLibrary.builtIn {
       let replaced = lesson.replaces.map { $0 == LessonLibrary.builtIn ? ", in place of the built-in lesson" : ", in place of \($0)" }

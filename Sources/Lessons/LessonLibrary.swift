@@ -285,10 +285,14 @@ public enum Files {
 
   /// Writes `text` to `path` (creating the folder), replacing it atomically.
   public static func write(_ text: String, to path: String) throws(LessonFileError) {
+    try write(Array(text.utf8), to: path)
+  }
+
+  /// Writes `bytes` to `path` (creating the folder), replacing it atomically.
+  public static func write(_ bytes: [UInt8], to path: String) throws(LessonFileError) {
     try makeDirectories(directory(of: path))
     let temporary = path + ".tmp-\(getpid())"
     guard let file = fopen(temporary, "wb") else { throw LessonFileError(path: path, reason: String(cString: strerror(errno))) }
-    let bytes = Array(text.utf8)
     let written = fwrite(bytes, 1, bytes.count, file)
     fclose(file)
     guard written == bytes.count, rename(temporary, path) == 0 else {

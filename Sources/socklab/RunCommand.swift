@@ -13,7 +13,8 @@ struct RunCommand: ParsableCommand {
       TARGET is a script file (call lines), a lesson file (.md), or a lesson id such as
       tcp-conversation. In a lesson, the answers to prediction points are checked too.
       Exit status: 0 when every expectation held, 1 when one failed (or a call was still blocked
-      at the end), 2 when the script or lesson could not be read or parsed.
+      at the end), 2 when the script or lesson could not be read or parsed, 3 when a lesson needs
+      hosts of its own and this machine cannot build them (the reason and the fix are printed).
       """
   )
 
@@ -28,6 +29,9 @@ struct RunCommand: ParsableCommand {
 
   @Flag(help: "Allow connect() and sendto() to addresses other than this machine's.")
   var allowRemote = false
+
+  @Option(help: "For a lesson on hosts: write every frame of its wire to FILE as pcapng (Wireshark, tshark), each with a comment naming the actor and the call line that caused it.")
+  var pcap: String?
 
   @OptionGroup var sources: LessonSources
 
@@ -62,13 +66,22 @@ struct RunCommand: ParsableCommand {
       }
       say(entry.text)
     }
+    let wireRows = session.wireRows()
+    if let pcap {
+      guard let capture = session.wireCapture() else {
+        printError("socklab: --pcap needs a lesson with hosts: this one runs on loopback, where the lab is not the wire.")
+        throw ExitCode(2)
+      }
+      try Files.write(capture, to: pcap)
+      if !json { say("# wrote \(pcap): the wire's frames, each with its cause") }
+    }
     session.close()
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       let document = JSONTranscript(
-        file: script.file ?? target, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries
-      )
+        file: script.file ?? target, port: session.port, passed: report.passed, failures: report.failures, entries: report.entries,
+        wire: wireRows.map { $0.filter { $0.kind != "ARP" }.map(JSONTranscript.Segment.init) })
       say(String(decoding: try encoder.encode(document), as: UTF8.self))
     } else {
       say(summary(report))
@@ -106,4 +119,40 @@ struct JSONTranscript: Encodable {
   var passed: Bool
   var failures: Int
   var entries: [TranscriptEntry]
+  /// For a lesson on hosts: every segment, as the Wire pane shows it.
+  var wire: [Segment]?
+
+  struct Segment: Encodable {
+    var index: Int
+    var from: String
+    var to: String
+    var kind: String
+    var seq: UInt32?
+    var ack: UInt32?
+    var length: Int
+    var window: Int?
+    var fate: String
+    var cause: String
+    var line: Int?
+
+    init(_ row: WireRow) {
+      index = row.index
+      from = row.from
+      to = row.to
+      kind = row.kind
+      seq = row.seq
+      ack = row.ack
+      length = row.length
+      window = row.window
+      switch row.fate {
+      case .forwarded: fate = "forwarded"
+      case .dropped: fate = "dropped"
+      case .delayed: fate = "delayed"
+      case .duplicated: fate = "duplicated"
+      case .held, .released: fate = "held"
+      }
+      cause = row.cause.text
+      line = row.sourceLine
+    }
+  }
 }

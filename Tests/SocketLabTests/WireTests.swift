@@ -1,0 +1,252 @@
+import Foundation
+import Testing
+import WireKit
+
+/// The wire: hosts in namespaces the lab makes, the relay, the Wire pane, the capture. The lab's
+/// binary builds the hosts (a process must be single-threaded to make its user namespace, and
+/// the test runner is not), so these tests run it as a person would.
+enum WireCheck {
+  static var tshark: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark") }
+  static var hosts: Bool { Classroom.namespaces }
+
+  /// A command line that runs `arguments` of the lab where no user namespace may be made: the
+  /// limit is set to 0 inside a namespace the test makes, as a locked-down kernel would have it.
+  static func forbidden(_ arguments: [String]) -> [String] {
+    let quoted = ([Socklab.executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+    return ["-Ur", "sh", "-c", "echo 0 > /proc/sys/user/max_user_namespaces && exec \(quoted)"]
+  }
+
+  static let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
+
+  /// tshark's flags field (0x012) as the Wire pane names the flags.
+  static func name(ofFlags hex: String) -> String {
+    let bits = Int(hex.dropFirst(2), radix: 16) ?? 0
+    if bits & 0x02 != 0 { return bits & 0x10 != 0 ? "SYN-ACK" : "SYN" }
+    if bits & 0x04 != 0 { return bits & 0x10 != 0 ? "RST-ACK" : "RST" }
+    var parts: [String] = []
+    if bits & 0x01 != 0 { parts.append("FIN") }
+    if bits & 0x08 != 0 { parts.append("PSH") }
+    if bits & 0x10 != 0 { parts.append("ACK") }
+    return parts.joined(separator: "-")
+  }
+}
+
+extension Live {
+  @Suite("The wire") struct Wire {
+    @Test(.enabled(if: WireCheck.hosts && WireCheck.tshark, "needs user namespaces and tshark"))
+    func tsharkReadsInTheCaptureTheSegmentsThePaneShows() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-wire-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let capture = folder.appendingPathComponent("handshake.pcapng").path
+      let run = try Socklab.run(["run", "handshake-on-the-wire", "--json", "--pcap", capture], timeout: 60)
+      #expect(run.status == 0, "\(run.output)\(run.errors)")
+      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let pane = try #require(document["wire"] as? [[String: Any]])
+      let dissected = try Socklab.run(
+        [
+          "-r", capture, "-Y", "tcp", "-o", "tcp.relative_sequence_numbers:TRUE", "-T", "fields", "-E", "separator=|",
+          "-e", "ip.src", "-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.window_size",
+          "-e", "frame.comment",
+        ], program: URL(fileURLWithPath: "/usr/bin/tshark"))
+      let rows = dissected.output.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+      let tcp = pane.filter { ["UDP", "ICMP", "IP"].contains($0["kind"] as? String ?? "") == false }
+      #expect(rows.count == tcp.count, "tshark: \(rows.count) segments, the pane: \(tcp.count)")
+      #expect(tcp.count >= 10)
+      for (row, segment) in zip(rows, tcp) {
+        let from = segment["from"] as? String
+        #expect(row[0] == (from == "client" ? "10.50.0.1" : "10.50.0.2"))
+        #expect(WireCheck.name(ofFlags: row[1]) == segment["kind"] as? String, "\(row) \(segment)")
+        #expect(UInt32(row[2]) == segment["seq"] as? UInt32, "\(row) \(segment)")
+        if let ack = segment["ack"] as? UInt32, segment["kind"] as? String != "SYN" { #expect(UInt32(row[3]) == ack, "\(row) \(segment)") }
+        #expect(Int(row[4]) == segment["length"] as? Int)
+        #expect(Int(row[5]) == segment["window"] as? Int, "\(row) \(segment)")
+        // Each packet's comment names its cause, as the pane does.
+        #expect(row[6].contains(segment["cause"] as? String ?? "?"), "\(row[6])")
+      }
+      // connect() became SYN, SYN-ACK, ACK; the lab dropped a SYN-ACK and a kernel timer sent
+      // the handshake again.
+      let kinds = tcp.prefix(3).map { $0["kind"] as? String ?? "" }
+      #expect(kinds == ["SYN", "SYN-ACK", "ACK"])
+      #expect(tcp[0]["cause"] as? String == "client: connect()")
+      #expect(tcp[1]["cause"] as? String == "kernel: the listening socket answers the SYN")
+      #expect(tcp.contains { $0["fate"] as? String == "dropped" && $0["kind"] as? String == "SYN-ACK" })
+      #expect(tcp.contains { ($0["cause"] as? String ?? "").contains("retransmission timer") })
+      #expect(rows.contains { $0[6].contains("dropped by the lab (drop next SYN-ACK)") })
+    }
+
+    @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
+    func whereUserNamespacesAreForbiddenTheWireLessonSaysWhyAndTheOthersRun() throws {
+      let wire = try Socklab.run(WireCheck.forbidden(["run", "handshake-on-the-wire"]), program: WireCheck.unshare)
+      #expect(wire.status == 3, "\(wire.output)\(wire.errors)")
+      #expect(wire.errors.contains("this lesson runs on hosts of its own, and this machine cannot build them"), "\(wire.errors)")
+      #expect(wire.errors.contains("user.max_user_namespaces"))
+      #expect(wire.errors.contains("To allow them: sudo sysctl user.max_user_namespaces=15000"))
+      let loopback = try Socklab.run(WireCheck.forbidden(["run", "tcp-conversation"]), program: WireCheck.unshare)
+      #expect(loopback.status == 0, "\(loopback.output)\(loopback.errors)")
+    }
+
+    @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
+    func wherePicksCannotBuildHostsThePickerMarksTheWireLessons() throws {
+      let tmux = try TmuxSession(
+        width: 100, height: 40, program: WireCheck.unshare.path, arguments: WireCheck.forbidden([]))
+      var screen = try tmux.waitFor("12. The handshake on the wire (no wire here)")
+      #expect(screen.contains("1. A TCP conversation"))
+      for _ in 0..<11 { try tmux.send("Down") }
+      screen = try tmux.waitFor("which this machine cannot build")
+      try tmux.send("Enter")
+      screen = try tmux.waitFor("This lesson needs hosts of its own")
+      #expect(screen.contains("To allow"), "\(screen)")
+      try tmux.send("q")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
+
+    /// The lesson played by keys in a real terminal: the Wire pane shows connect() become SYN,
+    /// SYN-ACK, ACK, the SYN-ACK the lab drops, and the kernel trying again a second later; r
+    /// plays it again on a fresh wire.
+    @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
+    func theWirePaneShowsTheHandshakeTheDropAndTheRetry() throws {
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["lessons", "handshake-on-the-wire"])
+      try tmux.waitFor("Step 1 of 5")
+      try tmux.waitFor("client 10.50.0.1 ⇄ server 10.50.0.2")
+      let answers = ["0", "SYN, SYN-ACK, ACK", "0", "1000"]
+      var screens: [String] = []
+      try Self.play(tmux, answers: answers, screens: &screens)
+      let handshake = try #require(screens.first { $0.contains("Right: the wire said SYN, SYN-ACK, ACK") }, "\(screens.last ?? "")")
+      #expect(handshake.contains("client→server SYN"), "\(handshake)")
+      #expect(handshake.contains("server→client SYN-ACK"))
+      #expect(handshake.contains("client: connect()"))
+      #expect(handshake.contains("↳ SYN, SYN-ACK, ACK"), "\(handshake)")
+      let retry = try #require(screens.first { $0.contains("the wire said 1") }, "\(screens.last ?? "")")
+      #expect(retry.contains("dropped (drop next SYN-ACK)"), "\(retry)")
+      #expect(retry.contains("retransmission timer"), "\(retry)")
+      // The arrows choose a segment; Enter opens its header byte by byte.
+      for _ in 0..<7 where !(try tmux.screen().contains("┏ Wire")) {
+        try tmux.send("Tab")
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+      try tmux.send("Up")
+      try tmux.send("Enter")
+      let opened = try tmux.waitFor("TCP header")
+      #expect(opened.contains("IPv4 header (20 bytes)"), "\(opened)")
+      #expect(opened.contains("0a 32 00"), "\(opened)")
+      try tmux.send("Escape")
+      // Apart, or the terminal reads Escape and r as Alt-r.
+      Thread.sleep(forTimeInterval: 0.2)
+      try tmux.send("r")
+      try tmux.waitFor("Step 1 of 5")
+      try tmux.waitFor("Nothing has crossed the wire yet.")
+      try Self.play(tmux, answers: answers, screens: &screens)
+      #expect(screens.last?.contains("Lesson complete") == true)
+      try tmux.send("q")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
+
+    /// Presses Space through the lesson, answering each prediction; bounded in keys and time.
+    static func play(_ tmux: TmuxSession, answers: [String], screens: inout [String]) throws {
+      var next = 0
+      let deadline = Date().addingTimeInterval(60)
+      for _ in 0..<80 where Date() < deadline {
+        let screen = try tmux.screen()
+        screens.append(screen)
+        if screen.contains("Lesson complete") { return }
+        // The next line is a wire question the learner predicts.
+        if screen.contains("Next: wire: wire"), screen.contains("Press Enter and type your answer"), next < answers.count {
+          try tmux.send("Enter")
+          try tmux.send("-l", answers[next])
+          next += 1
+          try tmux.send("Enter")
+          // A wire question waits for the wire to go quiet (and the drop for its retry).
+          _ = try tmux.waitFor(answers[next - 1] == "1000" ? "the wire said 1" : "the wire said", seconds: 15)
+          screens.append(try tmux.screen())
+          continue
+        }
+        // A call that waits for a retransmission is let finish, as a teacher would.
+        let status = screen.split(separator: "\n").dropLast().last ?? ""
+        if status.contains(" blocked ") {
+          Thread.sleep(forTimeInterval: 0.2)
+          continue
+        }
+        try tmux.send("Space")
+        Thread.sleep(forTimeInterval: 0.15)
+      }
+    }
+
+    @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
+    func noNamespaceOrThreadOutlivesTheLabAfterSIGTERM() throws {
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["lessons", "handshake-on-the-wire"])
+      try tmux.waitFor("client 10.50.0.1 ⇄ server 10.50.0.2")
+      for _ in 0..<4 { try tmux.send("Space") }
+      try tmux.waitFor("LISTEN")
+      let shell = try tmux.tmux("display-message", "-p", "-t", tmux.name, "#{pane_pid}").trimmingCharacters(in: .whitespacesAndNewlines)
+      let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+      let lab = try #require(Int32(children.split(separator: " ").first ?? ""))
+      // The lab's threads sit in several network namespaces: its own and its hosts'.
+      let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(lab)/task")
+      let spaces = Set(tasks.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(lab)/task/\($0)/ns/net") })
+      let mine = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+      let hosts = spaces.subtracting([mine])
+      #expect(hosts.count >= 2, "\(spaces)")
+      kill(lab, SIGTERM)
+      #expect(tmux.exitStatus() == "0")
+      #expect(!FileManager.default.fileExists(atPath: "/proc/\(lab)"))
+      // No process holds those namespaces any more, so the kernel has let them (and their links) go.
+      let listed = try Socklab.run(["-t", "net", "-n", "-o", "NS"], program: URL(fileURLWithPath: "/usr/bin/lsns"))
+      for space in hosts {
+        let number = space.dropFirst("net:[".count).dropLast()
+        #expect(!listed.output.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == number }, "\(space) is still there")
+      }
+    }
+  }
+}
+
+/// Frames decoded without the network: the parser and the header view the pane relies on.
+@Suite struct WireFrames {
+  /// A SYN from 10.50.0.1:49786 to 10.50.0.2:7000 with MSS 1460, SACK, timestamps and a window scale.
+  static let syn: [UInt8] =
+    [0x6a, 0xf4, 0x19, 0xa8, 0x26, 0x67, 0x2e, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x00]
+    + [0x45, 0x00, 0x00, 0x3c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 50, 0, 1, 10, 50, 0, 2]
+    + [0xc2, 0x7a, 0x1b, 0x58, 0x01, 0x1e, 0x2e, 0x33, 0, 0, 0, 0, 0xa0, 0x02, 0xfa, 0xf0, 0, 0, 0, 0]
+    + [0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0, 0, 0, 1, 0, 0, 0, 0, 0x01, 0x03, 0x03, 0x0a]
+
+  @Test func aSynParsesWithItsOptions() throws {
+    let packet = try #require(Packet.parse(Self.syn))
+    #expect(packet.source.description == "10.50.0.1")
+    #expect(packet.destination.description == "10.50.0.2")
+    guard case .tcp(let tcp) = packet.transport else {
+      Issue.record("not TCP")
+      return
+    }
+    #expect(tcp.flags.name == "SYN")
+    #expect(tcp.sourcePort == 49786 && tcp.destinationPort == 7000)
+    #expect(tcp.seq == 18_755_123)
+    #expect(tcp.mss == 1460 && tcp.windowScale == 10 && tcp.sackPermitted && tcp.timestamp?.value == 1)
+    #expect(tcp.window == 64240)
+    #expect(packet.payloadLength == 0)
+  }
+
+  @Test func truncatedAndForeignFramesNeverCrashTheParser() {
+    for length in 0..<Self.syn.count { _ = Packet.parse(Array(Self.syn.prefix(length))) }
+    var lying = Self.syn
+    lying[14 + 20 + 12] = 0xf0  // a TCP header that claims 60 bytes
+    _ = Packet.parse(lying)
+    var arp = [UInt8](repeating: 0, count: 42)
+    arp[12] = 0x08
+    arp[13] = 0x06
+    arp[21] = 1
+    arp[28...31] = [10, 50, 0, 1]
+    arp[38...41] = [10, 50, 0, 2]
+    #expect(Packet.parse(arp) == nil)
+    #expect(Packet.describeOther(arp) == "ARP who has 10.50.0.2? tell 10.50.0.1")
+  }
+
+  @Test func aCaptureFileHasItsBlocksInOrder() {
+    let file = PcapNG.file([PcapNG.Packet(time: 1_700_000_000_000_000_000, bytes: Self.syn, comment: "client: connect()")])
+    #expect(Array(file.prefix(4)) == [0x0a, 0x0d, 0x0d, 0x0a])
+    #expect(Array(file[8..<12]) == [0x4d, 0x3c, 0x2b, 0x1a])
+    #expect(file.count % 4 == 0)
+    #expect(String(decoding: file, as: UTF8.self).contains("client: connect()"))
+  }
+}
