@@ -9,6 +9,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <sys/syscall.h>
 #include <linux/veth.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -197,7 +199,9 @@ int socklab_wire_tx_checksum_off(const char *name) {
 int socklab_wire_packet_socket(const char *name) {
   int index = socklab_wire_ifindex(name);
   if (index < 0) return index;
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+  // Protocol 0 here and ETH_P_ALL at bind(): the kernel hooks the socket in once. Asking for
+  // ETH_P_ALL twice makes bind() unhook it first, which waits for an RCU grace period (~10 ms).
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -errno;
   int one = 1;
   // Only what arrives on the link: the relay's own sends would otherwise come back as copies.
@@ -244,3 +248,15 @@ long socklab_wire_send(int fd, const uint8_t *frame, size_t length) {
   ssize_t sent = send(fd, frame, length, MSG_DONTWAIT);
   return sent < 0 ? -errno : (long)sent;
 }
+
+int socklab_wire_segments(int fd, uint32_t *sent, uint32_t *received) {
+  struct tcp_info info;
+  socklen_t length = sizeof info;
+  memset(&info, 0, sizeof info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -errno;
+  *sent = info.tcpi_segs_out;
+  *received = info.tcpi_segs_in;
+  return 0;
+}
+
+int socklab_wire_thread_id(void) { return (int)syscall(SYS_gettid); }

@@ -258,3 +258,12 @@ public final class HostNetwork: @unchecked Sendable {
     }
   }
 }
+
+extension HostNetwork {
+  /// The segments a TCP socket has sent and received, as its kernel counts them (TCP_INFO).
+  public static func segmentCounts(fd: Int32) -> (sent: UInt32, received: UInt32)? {
+    var sent: UInt32 = 0
+    var received: UInt32 = 0
+    return socklab_wire_segments(fd, &sent, &received) == 0 ? (sent, received) : nil
+  }
+}

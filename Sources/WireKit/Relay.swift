@@ -113,6 +113,8 @@ public final class WireRelay: @unchecked Sendable {
     public var forgotten = 0
     /// Frames the lab could not forward (the receiving link's queue was full).
     public var sendFailures = 0
+    /// TCP segments by the host that sent them and the port they went to ("client 7002").
+    public var tcpFrames: [String: Int] = [:]
     /// Time from the kernel's arrival stamp to the forwarded send, per frame (nanoseconds).
     public var relayNanoseconds: [UInt64] = []
   }
@@ -131,7 +133,6 @@ public final class WireRelay: @unchecked Sendable {
     var statistics = Statistics()
     var rules: [WireRule] = []
     var releaseRequested = false
-    var measuring = false
   }
 
   private var ports: [Port]
@@ -230,10 +231,8 @@ public final class WireRelay: @unchecked Sendable {
 
   /// Keeps the relay time of every frame from now on, for the benchmark.
   public func measureRelayTime(_ on: Bool) {
-    shared.withLock {
-      $0.measuring = on
-      $0.statistics.relayNanoseconds = []
-    }
+    shared.withLock { $0.statistics.relayNanoseconds = [] }
+    measuring.store(on, ordering: .sequentiallyConsistent)
   }
 
   func stop() {
@@ -263,7 +262,11 @@ public final class WireRelay: @unchecked Sendable {
   private var delayed: [Waiting] = []
   private var held: [Waiting] = []
 
+  /// The relay thread's kernel id, for the benchmark's CPU figure.
+  public private(set) var threadID: Int32 = 0
+
   private func loop(_ fds: [Int32]) {
+    threadID = socklab_wire_thread_id()
     for (index, fd) in fds.enumerated() { ports[index].fd = fd }
     var buffer = [UInt8](repeating: 0, count: 65_536 + 64)
     var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
@@ -278,8 +281,10 @@ public final class WireRelay: @unchecked Sendable {
       if entries[fds.count].revents != 0 {
         while read(wakeRead, &buffer, 64) > 0 {}
       }
+      readClocks()
       for (port, entry) in entries.prefix(fds.count).enumerated() where entry.revents != 0 {
-        for _ in 0..<256 {
+        for count in 0..<256 {
+          if count % 32 == 31 { readClocks() }
           var stamp: Int64 = 0
           let got = buffer.withUnsafeMutableBufferPointer { socklab_wire_receive(fds[port], $0.baseAddress, $0.count, &stamp) }
           guard got > 0 else { break }
@@ -302,7 +307,9 @@ public final class WireRelay: @unchecked Sendable {
       deliverDue()
       if recorded, let body = observer.withLock({ $0 }) { body() }
     }
-    for fd in fds { Glibc.close(fd) }
+    // Closing a packet socket waits for an RCU grace period (10 to 20 ms each): the lab does not
+    // wait for it, a thread of its own does.
+    detachThread { for fd in fds { Glibc.close(fd) } }
   }
 
   private static func macKey(_ frame: [UInt8], _ at: Int) -> UInt64 {
@@ -311,16 +318,25 @@ public final class WireRelay: @unchecked Sendable {
     return key
   }
 
+  /// The two clocks, read once per batch of frames: the kernel's stamp (wall clock) becomes the
+  /// lab's monotonic time by their difference.
+  private var clocks: (UInt64, Int64) = (0, 0)
+
+  private func readClocks() {
+    var wall = timespec()
+    clock_gettime(CLOCK_REALTIME, &wall)
+    clocks = (MonotonicClock.nanoseconds(), Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec))
+  }
+
+  private let measuring = Atomic<Bool>(false)
+
   private func handle(_ frame: [UInt8], from port: Int, stamp: Int64) {
     guard frame.count >= 14 else { return }
     macs[Self.macKey(frame, 6)] = port
     let destination = Self.macKey(frame, 0)
     let out: [Int] =
       frame[0] & 1 == 0 ? macs[destination].map { [$0] } ?? ports.indices.filter { $0 != port } : ports.indices.filter { $0 != port }
-    let monotonic = MonotonicClock.nanoseconds()
-    var wall = timespec()
-    clock_gettime(CLOCK_REALTIME, &wall)
-    let wallNow = Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec)
+    let (monotonic, wallNow) = clocks
     let stampWall = stamp > 0 ? stamp : wallNow
     let time = monotonic &- UInt64(max(0, wallNow - stampWall))
     let packet = Packet.parse(frame)
@@ -348,7 +364,9 @@ public final class WireRelay: @unchecked Sendable {
       let index = state.first + state.history.count
       state.history.append(
         WireFrame(index: index, time: time, wallTime: stampWall, from: ports[port].host, to: receivers, bytes: frame, packet: packet, fate: fate))
-      if state.history.count > Self.historyLimit {
+      // Trimmed a tenth at a time: moving the whole history for every frame would cost more
+      // than relaying it.
+      if state.history.count > Self.historyLimit + Self.historyLimit / 10 {
         let extra = state.history.count - Self.historyLimit
         state.history.removeFirst(extra)
         state.first += extra
@@ -356,6 +374,7 @@ public final class WireRelay: @unchecked Sendable {
       }
       state.statistics.frames += 1
       state.statistics.bytes += frame.count
+      if case .tcp(let tcp)? = packet?.transport { state.statistics.tcpFrames["\(ports[port].host) \(tcp.destinationPort)", default: 0] += 1 }
       return index
     }
     switch fate {
@@ -374,7 +393,7 @@ public final class WireRelay: @unchecked Sendable {
         forward(frame, to: out)
       }
     }
-    if shared.withLock({ $0.measuring }) {
+    if measuring.load(ordering: .relaxed) {
       let spent = MonotonicClock.nanoseconds() &- time
       shared.withLock { $0.statistics.relayNanoseconds.append(spent) }
     }

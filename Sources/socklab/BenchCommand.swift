@@ -28,7 +28,14 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Measure in a real terminal instead (a private tmux), beside vim -u NONE -N measured the same way.")
   var terminal = false
 
+  @Flag(help: "Measure the wire instead: host set-up and teardown, the relay's time per segment, a bulk transfer's rate and loss.")
+  var wire = false
+
+  @Option(help: "With --wire: how many megabytes the bulk transfer sends.")
+  var megabytes = 256
+
   func run() throws {
+    if wire { return try WireBench.run(megabytes: max(1, min(megabytes, 4096))) }
     if terminal {
       guard TerminalBench.available else { throw ValidationError("--terminal needs tmux (apt-get install tmux)") }
       return TerminalBench(program: Files.executablePath()).run(idleSeconds: idleSeconds)

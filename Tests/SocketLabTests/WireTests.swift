@@ -75,6 +75,18 @@ extension Live {
       #expect(rows.contains { $0[6].contains("dropped by the lab (drop next SYN-ACK)") })
     }
 
+    /// A megabyte through the relay: every segment the client's kernel sent is in the capture,
+    /// and the server's kernel received as many (TCP_INFO's counters).
+    @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
+    func aMegabyteThroughTheWireLosesNoSegment() throws {
+      let bench = try Socklab.run(["bench", "--wire", "--megabytes", "1"], timeout: 120)
+      #expect(bench.status == 0, "\(bench.output)\(bench.errors)")
+      #expect(bench.output.contains("none lost"), "\(bench.output)")
+      #expect(bench.output.contains("0 not forwarded"), "\(bench.output)")
+      #expect(bench.output.contains("hosts set up"))
+      #expect(bench.output.contains("relay per segment"))
+    }
+
     @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
     func whereUserNamespacesAreForbiddenTheWireLessonSaysWhyAndTheOthersRun() throws {
       let wire = try Socklab.run(WireCheck.forbidden(["run", "handshake-on-the-wire"]), program: WireCheck.unshare)

@@ -39,5 +39,9 @@ int socklab_wire_ifindex(const char *name);
 long socklab_wire_receive(int fd, uint8_t *buffer, size_t size, int64_t *stamp);
 /// Sends one frame on the link `fd` is bound to; returns the length or -errno.
 long socklab_wire_send(int fd, const uint8_t *frame, size_t length);
+/// The segments a TCP socket has sent and received (TCP_INFO's tcpi_segs_out and tcpi_segs_in).
+int socklab_wire_segments(int fd, uint32_t *sent, uint32_t *received);
+/// The calling thread's kernel id.
+int socklab_wire_thread_id(void);
 
 #endif
