@@ -93,6 +93,10 @@ public final class LabSession: @unchecked Sendable {
       guard let self else { return false }
       return self.lock.withLock { self.running.values.contains { $0.ticket >= ticket && $0.actor != WireLanguage.actor } }
     }
+    wire?.hasUnacknowledged = { [weak self] in
+      guard let self else { return false }
+      return self.environment.openDescriptors.contains { (self.kernel.unsentBytes(fd: $0) ?? 0) > 0 }
+    }
     environment.setSleepQuery { [weak self] fd in self?.sleepingIn(fd: fd) }
   }
 
@@ -140,16 +144,20 @@ public final class LabSession: @unchecked Sendable {
   }
 
   private func execute(_ statement: Statement, ticket: Int, actor: ActorThread) {
-    if statement.actorName != WireLanguage.actor { wire?.lineStarted(ticket: ticket) }
     let call = BlockedCall(
       actor: actor.name, ticket: ticket, statement: statement, since: MonotonicClock.nanoseconds(), kernelFunction: nil)
     lock.withLock { running[ticket] = call }
     log.append(actor: actor.name, ticket: ticket, .started(statement))
+    let isWire = statement.actorName == WireLanguage.actor
+    let isQuestion = isWire && statement.expression.callName != "wire:"
+    if !isWire { wire?.lineStarted(ticket: ticket) }
     do {
       let outcome = try evaluator.run(statement)
+      if isWire { wire?.wireLineDone(ticket: ticket, question: isQuestion) }
       lock.withLock { running[ticket] = nil }
       log.append(actor: actor.name, ticket: ticket, .finished(statement, outcome))
     } catch {
+      if isWire { wire?.wireLineDone(ticket: ticket, question: isQuestion) }
       lock.withLock { running[ticket] = nil }
       log.append(actor: actor.name, ticket: ticket, .refused(statement, error))
     }

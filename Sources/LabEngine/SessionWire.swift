@@ -8,7 +8,8 @@ import WireKit
 #endif
 
 /// A session's wire: its hosts, the relay between them, and what the call language asks of them.
-/// Each line that is not a wire line marks where "the segments since the line before" begin.
+/// A wire question reports the segments since the previous wire line (or since the start): each
+/// wire line, once done, marks where the next question's segments begin.
 public final class SessionWire: WireLink, @unchecked Sendable {
   public let network: HostNetwork
   /// When the session began (monotonic nanoseconds): the pane's times count from it.
@@ -17,6 +18,9 @@ public final class SessionWire: WireLink, @unchecked Sendable {
   private let markTicket = Atomic<Int>(0)
   /// Whether a call of ticket `n` or later is still running (set by the session).
   var isRunning: @Sendable (Int) -> Bool = { _ in false }
+  /// Whether a socket of the session still has bytes sent but not acknowledged (set by the
+  /// session): a retransmission of them is still to come.
+  var hasUnacknowledged: @Sendable () -> Bool = { false }
 
   init(network: HostNetwork, began: UInt64) {
     self.network = network
@@ -25,13 +29,30 @@ public final class SessionWire: WireLink, @unchecked Sendable {
 
   public var relay: WireRelay { network.relay }
 
-  /// A line other than a wire line begins: its segments start here.
+  private let pending = Mutex<Int?>(nil)
+
+  /// A wire line is done. After a command, the next question's segments begin here. After a
+  /// question, they begin here once another line runs: questions in a row ask about the same
+  /// segments (`wire_count(retransmission) = 1`, then `wire_gap(retransmission) = …`).
+  func wireLineDone(ticket: Int, question: Bool) {
+    let here = network.relay.nextIndex
+    if question {
+      pending.withLock { $0 = here }
+    } else {
+      pending.withLock { $0 = nil }
+      mark.store(here, ordering: .sequentiallyConsistent)
+      markTicket.store(ticket + 1, ordering: .sequentiallyConsistent)
+    }
+  }
+
+  /// A line other than a wire line begins: after a question, its segments start the next count.
   func lineStarted(ticket: Int) {
-    mark.store(network.relay.nextIndex, ordering: .sequentiallyConsistent)
+    guard let here = pending.withLock({ value -> Int? in defer { value = nil }; return value }) else { return }
+    mark.store(here, ordering: .sequentiallyConsistent)
     markTicket.store(ticket, ordering: .sequentiallyConsistent)
   }
 
-  /// Where the segments of the line now running begin.
+  /// Where the segments the next wire question reports begin.
   public var lineMark: Int { mark.load(ordering: .sequentiallyConsistent) }
 
   public func obey(_ command: WireCommand) -> String? {
@@ -54,15 +75,42 @@ public final class SessionWire: WireLink, @unchecked Sendable {
     return nil
   }
 
-  /// The segments since the line before began, once that line has returned (a connect() that
-  /// waits for a retransmission, say) and nothing has crossed for 60 ms (at most 10 s in all):
-  /// the ACK that follows data belongs to the line.
-  public func segmentsSinceLastLine() -> [WireSegmentSummary] {
+  /// The segments since the previous wire line, once the lines since then have returned (a
+  /// connect() that waits for a retransmission, say), every byte sent is acknowledged (a lost
+  /// segment's retransmission is due), and nothing has crossed for 60 ms (at most 10 s in all):
+  /// the ACK that follows data belongs to them.
+  public func segmentsSinceLastWireLine() -> [WireSegmentSummary] {
     settle()
-    return relay.frames(from: lineMark).compactMap(Self.summary)
+    // Retransmissions are known by the sequence numbers sent before, so the whole history is read.
+    var sent: [String: UInt64] = [:]
+    var lastAck: [String: UInt32] = [:]
+    var summaries: [WireSegmentSummary] = []
+    let mark = lineMark
+    for frame in relay.frames(from: 0) {
+      guard var summary = Self.summary(frame) else { continue }
+      if let packet = frame.packet, case .tcp(let tcp) = packet.transport, tcp.flags.contains(.ack) {
+        let flow = "\(packet.source):\(tcp.sourcePort)>\(tcp.destinationPort)"
+        if tcp.flags == .ack, packet.payloadLength == 0, lastAck[flow] == tcp.ack { summary.duplicateAck = true }
+        lastAck[flow] = tcp.ack
+      }
+      if let packet = frame.packet, case .tcp(let tcp) = packet.transport,
+        packet.payloadLength > 0 || tcp.flags.contains(.syn) || tcp.flags.contains(.fin)
+      {
+        let key = "\(packet.source):\(tcp.sourcePort)>\(tcp.destinationPort) \(tcp.seq) \(packet.payloadLength)"
+        if let first = sent[key] {
+          summary.retransmission = true
+          summary.originalTime = first
+        } else {
+          sent[key] = frame.time
+        }
+      }
+      if frame.index >= mark { summaries.append(summary) }
+    }
+    return summaries
   }
 
   func settle(quiet: UInt64 = 60_000_000, limit: UInt64 = 10_000_000_000) {
+    // A frame the lab delays is still to come: the quiet starts once it has been forwarded.
     let start = MonotonicClock.nanoseconds()
     var count = relay.nextIndex
     var since = start
@@ -71,7 +119,7 @@ public final class SessionWire: WireLink, @unchecked Sendable {
       usleep(5_000)
       let now = MonotonicClock.nanoseconds()
       let seen = relay.nextIndex
-      if seen != count || isRunning(ticket) {
+      if seen != count || isRunning(ticket) || relay.delayedCount > 0 || hasUnacknowledged() {
         count = seen
         since = now
       }

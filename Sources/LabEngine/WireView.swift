@@ -132,6 +132,9 @@ final class WireLinker {
   private var lastReceived: [String: (time: UInt64, data: Bool)] = [:]
   /// Calls that returned lately, whose segments may still be arriving.
   private var recent: [Int] = []
+  /// Each direction's last acknowledgment number, and how many pure ACKs in a row repeated it.
+  private var lastAckSent: [Flow: UInt32] = [:]
+  private var duplicates: [Flow: Int] = [:]
   /// Each direction's window scale, once both SYNs offered one.
   private var scale: [Flow: UInt8] = [:]
   private(set) var state = WireState()
@@ -250,6 +253,11 @@ final class WireLinker {
       row.sourceLine = callSpan(frame).map(\.sourceLine)
       if case .kernel = row.cause { row.sourceLine = nil }
       if tcp.flags.contains(.fin), finSent[flow] == nil { finSent[flow] = frame.index }
+      if tcp.flags.contains(.ack) {
+        let duplicate = tcp.flags == .ack && packet.payloadLength == 0 && lastAckSent[flow] == tcp.ack
+        duplicates[flow] = duplicate ? (duplicates[flow] ?? 0) + 1 : 0
+        lastAckSent[flow] = tcp.ack
+      }
     case .udp:
       row.kind = "UDP"
       row.cause = callCause(frame) ?? .kernel("datagram")
@@ -286,13 +294,20 @@ final class WireLinker {
     // the ACK after connect()); last, one that began a moment after (the clocks' difference).
     let running = mine.filter { $0.start <= t + slack && ($0.end.map { $0 + slack >= t } ?? true) }
     if let span = running.max(by: { $0.start < $1.start }) { return span }
-    let returned = mine.filter { span in span.end.map { $0 < t && $0 + 3_000_000 >= t } ?? false }
+    // Only connect() is still the cause after it returns: its last ACK may leave just after.
+    let returned = mine.filter { span in span.name == "connect()" && span.end.map { $0 < t && $0 + 3_000_000 >= t } ?? false }
     return returned.max(by: { ($0.end ?? 0) < ($1.end ?? 0) })
   }
 
   private func cause(of frame: WireFrame, tcp: TCPHeader, flow: Flow, payload: Int, retransmission: Bool) -> WireCause {
     if retransmission {
+      if let dups = duplicates[flow.reversed], dups >= 2 {
+        return .kernel("fast retransmit, after \(dups) duplicate ACKs")
+      }
       return .kernel(tcp.flags.contains(.syn) ? "retransmission timer (no answer to the \(tcp.flags.name))" : "retransmission timer")
+    }
+    if tcp.flags == .ack && payload == 0, lastAckSent[flow] == tcp.ack, sent[flow.reversed] != nil {
+      return .kernel("duplicate ACK: a segment is missing, later ones arrived")
     }
     if tcp.flags.contains(.syn) && tcp.flags.contains(.ack) { return .kernel("the listening socket answers the SYN") }
     if tcp.flags.contains(.rst), callCause(frame) == nil { return .kernel("reset: no socket wants this segment") }

@@ -2,7 +2,8 @@ import SocketKit
 import Synchronization
 
 /// The wire as the call language sees it: commands for the lab's relay (`wire: drop next
-/// SYN-ACK`) and questions about the segments a line caused (`wire() = SYN, SYN-ACK, ACK`).
+/// SYN-ACK`) and questions about the segments since the previous wire line (`wire() = SYN,
+/// SYN-ACK, ACK`).
 /// These lines have their own small grammar (arrows, `200ms`, `±`), read before the C-like
 /// lexer, and run on the lab's own actor `wire`.
 public enum WireLanguage {
@@ -10,7 +11,9 @@ public enum WireLanguage {
   public static let actor = "wire"
 
   /// The kinds of segment a command or a count may name.
-  public static let kinds = ["SYN", "SYN-ACK", "ACK", "FIN", "RST", "data", "UDP", "ICMP", "any"]
+  public static let kinds = [
+    "SYN", "SYN-ACK", "ACK", "dup-ACK", "FIN", "RST", "data", "retransmission", "UDP", "ICMP", "any",
+  ]
 
   /// The names `wire()` gives segments, which its expectation may list.
   public static let segmentNames = [
@@ -272,6 +275,13 @@ public struct WireSegmentSummary: Sendable, Hashable {
   public var payload: Int
   /// The lab dropped it, or holds it.
   public var fate: String?
+  /// Its sequence numbers were sent before: a kernel timer (or a duplicate ACK) sent it again.
+  public var retransmission = false
+  /// For a retransmission: when the segment was first sent.
+  public var originalTime: UInt64?
+  /// A pure ACK that acknowledges no more than the one before it: the receiver saw a segment
+  /// out of order, a sign that one is missing.
+  public var duplicateAck = false
 
   public init(name: String, from: String, to: String, time: UInt64, payload: Int, fate: String?) {
     self.name = name
@@ -290,10 +300,12 @@ public struct WireSegmentSummary: Sendable, Hashable {
     switch kind {
     case "SYN": name == "SYN"
     case "SYN-ACK": name == "SYN-ACK"
-    case "ACK": name == "ACK"
+    case "ACK": name == "ACK" && payload == 0
+    case "dup-ACK": duplicateAck
     case "FIN": name.hasPrefix("FIN")
     case "RST": name.hasPrefix("RST")
-    case "data": payload > 0
+    case "data": payload > 0 && !retransmission
+    case "retransmission": retransmission
     case "UDP": name == "UDP"
     case "ICMP": name == "ICMP"
     default: true
@@ -305,6 +317,6 @@ public struct WireSegmentSummary: Sendable, Hashable {
 public protocol WireLink: Sendable {
   /// Obeys a command; returns why not, when it cannot.
   func obey(_ command: WireCommand) -> String?
-  /// The segments since the line before this one began, once the wire has been quiet a moment.
-  func segmentsSinceLastLine() -> [WireSegmentSummary]
+  /// The segments since the previous wire line (or the start), once the wire has been quiet a moment.
+  func segmentsSinceLastWireLine() -> [WireSegmentSummary]
 }

@@ -259,7 +259,13 @@ public final class WireRelay: @unchecked Sendable {
   }
 
   private var macs: [UInt64: Int] = [:]
-  private var delayed: [Waiting] = []
+  private var delayed: [Waiting] = [] {
+    didSet { delayedFrames.store(delayed.count, ordering: .relaxed) }
+  }
+  private let delayedFrames = Atomic<Int>(0)
+
+  /// Frames the lab is delaying, still to be forwarded.
+  public var delayedCount: Int { delayedFrames.load(ordering: .relaxed) }
   private var held: [Waiting] = []
 
   /// The relay thread's kernel id, for the benchmark's CPU figure.

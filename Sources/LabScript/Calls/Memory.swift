@@ -33,7 +33,8 @@ extension CallDefinition {
       switch old {
       case .socketAddress(.ipv6?): return .socketAddress(.emptyIPv6())
       case .socketAddress: return .socketAddress(.emptyIPv4())
-      case .buffer(_, let capacity): return .buffer(contents: [], capacity: capacity)
+      // In C the array now holds capacity zero bytes, all of which send() may pass.
+      case .buffer(_, let capacity): return .buffer(contents: [UInt8](repeating: 0, count: capacity), capacity: capacity)
       case .int: return .int(0)
       default: return old
       }

@@ -24,33 +24,42 @@ extension CallDefinition {
     })
 
   public static let wire = CallDefinition(
-    "wire", [], summary: "the segments the line before caused, in order: wire() = SYN, SYN-ACK, ACK",
-    returns: "the segments since the previous line began, as the Wire pane names them (a dropped one says so)",
+    "wire", [], summary: "the segments since the previous wire line, in order: wire() = SYN, SYN-ACK, ACK",
+    returns: "the segments since the previous wire line (or the start), in order, as the Wire pane names them (a dropped one says so)",
     layers: WireCalls.layers("the segments that crossed the wire, in the order the relay saw them"),
     .wire { cx, _, place throws(ScriptError) in
-      let segments = try cx.environment.requireWire(at: place).segmentsSinceLastLine()
+      let segments = try cx.environment.requireWire(at: place).segmentsSinceLastWireLine()
       let text = segments.isEmpty ? "nothing" : segments.map(\.listed).joined(separator: ", ")
       return CallRecord(function: "wire", call: "wire()", result: .symbol(text), error: nil, nanoseconds: 0)
     })
 
   public static let wire_count = CallDefinition(
-    "wire_count", ["kind"], summary: "how many segments of a kind the line before caused: wire_count(SYN) = 2",
-    returns: "how many segments of the kind (SYN, SYN-ACK, ACK, FIN, RST, data, UDP, ICMP, any) crossed since the previous line began",
+    "wire_count", ["kind"], summary: "how many segments of a kind crossed since the previous wire line: wire_count(SYN) = 2",
+    returns: "how many segments of the kind (SYN, SYN-ACK, ACK, FIN, RST, data, UDP, ICMP, any) crossed since the previous wire line (or the start)",
     layers: WireCalls.layers("a count of the segments of one kind"),
     .wire { cx, a, place throws(ScriptError) in
       let kind = WireCalls.words(a)
-      let count = try cx.environment.requireWire(at: place).segmentsSinceLastLine().filter { $0.isKind(kind) }.count
+      let count = try cx.environment.requireWire(at: place).segmentsSinceLastWireLine().filter { $0.isKind(kind) }.count
       return CallRecord(function: "wire_count", call: "wire_count(\(kind))", result: .int(count), error: nil, nanoseconds: 0)
     })
 
   public static let wire_gap = CallDefinition(
     "wire_gap", ["kind"],
-    summary: "the time between the first two segments of a kind since the line before: wire_gap(SYN) = 1000ms ± 250",
-    returns: "milliseconds between the first and second segment of the kind since the previous line began (a retransmission's wait)",
+    summary: "the time between the first two segments of a kind since the previous wire line: wire_gap(SYN) = 1000ms ± 250",
+    returns:
+      "milliseconds between the first and second segment of the kind since the previous wire line (a retransmission's wait); for data, any two carrying data; for retransmission, how long after the original the first one came",
     layers: WireCalls.layers("the time between two segments: what a retransmission timer waited"),
     .wire { cx, a, place throws(ScriptError) in
       let kind = WireCalls.words(a)
-      let times = try cx.environment.requireWire(at: place).segmentsSinceLastLine().filter { $0.isKind(kind) }.map(\.time)
+      let segments = try cx.environment.requireWire(at: place).segmentsSinceLastWireLine()
+      var times: [UInt64]
+      switch kind {
+      case "retransmission":
+        let first = segments.first { $0.retransmission && $0.originalTime != nil }
+        times = first.map { [$0.originalTime!, $0.time] } ?? []
+      case "data": times = segments.filter { $0.payload > 0 }.map(\.time)
+      default: times = segments.filter { $0.isKind(kind) }.map(\.time)
+      }
       guard times.count >= 2 else {
         return CallRecord(
           function: "wire_gap", call: "wire_gap(\(kind))", result: .symbol("only \(times.count) \(kind)"), error: nil,
