@@ -54,6 +54,8 @@ int socklab_wire_new_netns(void) {
 
 int socklab_wire_quiet_ipv6(void) { return write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1\n"); }
 
+int socklab_wire_setns_user(int fd) { return setns(fd, CLONE_NEWUSER) == 0 ? 0 : -errno; }
+
 int socklab_wire_setns(int fd) { return setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno; }
 
 // MARK: - rtnetlink

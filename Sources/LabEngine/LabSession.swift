@@ -1,4 +1,5 @@
 import LabScript
+import Lessons
 import SocketKit
 import WireKit
 
@@ -81,6 +82,8 @@ public final class LabSession: @unchecked Sendable {
     if !configuration.hosts.isEmpty {
       do {
         let network = try HostNetwork(hosts: configuration.hosts)
+        // So that `socklab exec HOST -- COMMAND` can join a host from another terminal.
+        network.publish(in: StatePaths.current().runtime)
         wire = SessionWire(network: network, began: MonotonicClock.nanoseconds())
         environment.setWire(wire!, hostActors: Set(configuration.hosts.map(\.name)))
       } catch {

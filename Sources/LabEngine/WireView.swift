@@ -324,6 +324,8 @@ final class WireLinker {
       return .kernel("ACK")
     }
     if tcp.flags.contains(.fin) { return .kernel("FIN") }
+    // No call of the lab opened this connection: a program that joined the host did.
+    if tcp.flags == .syn { return .kernel("SYN from a program outside the lab (socklab exec)") }
     return .kernel(payload > 0 ? "data queued earlier" : tcp.flags.name)
   }
 }

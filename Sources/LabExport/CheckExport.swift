@@ -140,7 +140,29 @@ public enum CheckExport {
     return inner.rootName.flatMap { renderer.declared[$0] }.map { $0.contains("char *") } ?? false
   }
 
-  static func cString(_ text: String) -> String { "\"\(escapeBytes(Array(text.utf8)))\"" }
+  /// A C string literal. A hex escape takes every hex digit after it, so one that a hex digit
+  /// follows ("\x92c") is closed with "" ("\x92""c").
+  static func cString(_ text: String) -> String {
+    let escaped = Array(escapeBytes(Array(text.utf8)))
+    var out = ""
+    var index = 0
+    while index < escaped.count {
+      out.append(escaped[index])
+      if escaped[index] == "\\", index + 3 < escaped.count + 0, escaped[index + 1] == "x", index + 3 < escaped.count {
+        out.append(contentsOf: escaped[(index + 1)...(index + 3)])
+        index += 4
+        if index < escaped.count, escaped[index].isHexDigit { out.append(contentsOf: "\"\"") }
+        continue
+      }
+      if escaped[index] == "\\", index + 1 < escaped.count {
+        out.append(escaped[index + 1])
+        index += 2
+        continue
+      }
+      index += 1
+    }
+    return "\"" + out + "\""
+  }
 
   private static func lineFunction(
     _ index: Int, _ statement: Statement, _ definition: CallDefinition?, body: [String], call: CCall?, renderer: CRenderer

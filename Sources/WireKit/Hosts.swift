@@ -129,6 +129,7 @@ public final class HostNetwork: @unchecked Sendable {
   private let namespaces: [String: Int32]
   private let middle: Int32
   private let closed = Atomic<Bool>(false)
+  private let published = Mutex<String?>(nil)
 
   /// The link inside every host.
   public static let hostLink = "eth0"
@@ -211,6 +212,7 @@ public final class HostNetwork: @unchecked Sendable {
   public func close() -> UInt64 {
     guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return 0 }
     let began = MonotonicClock.nanoseconds()
+    unpublish()
     relay.stop()
     for fd in namespaces.values { Glibc.close(fd) }
     Glibc.close(middle)
@@ -265,5 +267,88 @@ extension HostNetwork {
     var sent: UInt32 = 0
     var received: UInt32 = 0
     return socklab_wire_segments(fd, &sent, &received) == 0 ? (sent, received) : nil
+  }
+}
+
+extension HostNetwork {
+  /// The file in `folder` that tells `socklab exec` where this process's hosts are: one line
+  /// per host, "NAME ADDRESS FD", FD being this process's descriptor of the host's namespace.
+  public static func directoryFile(in folder: String, pid: Int32 = getpid()) -> String { "\(folder)/hosts-\(pid)" }
+
+  /// Writes the directory file (mode 0600); returns its path, or nil when it cannot.
+  @discardableResult
+  public func publish(in folder: String) -> String? {
+    _ = mkdir(folder, 0o700)
+    let path = Self.directoryFile(in: folder)
+    let text = hosts.compactMap { host in namespace(of: host.name).map { "\(host.name) \(host.address) \($0)\n" } }.joined()
+    let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { return nil }
+    let bytes = Array(text.utf8)
+    let written = write(fd, bytes, bytes.count)
+    Glibc.close(fd)
+    guard written == bytes.count, rename(path + ".tmp", path) == 0 else { return nil }
+    published.withLock { $0 = path }
+    return path
+  }
+
+  /// Removes the directory file, if this network wrote it.
+  func unpublish() {
+    if let path = published.withLock({ value -> String? in defer { value = nil }; return value }) { unlink(path) }
+  }
+}
+
+/// `socklab exec HOST -- COMMAND`: a program outside the lab joins one of a running lab's hosts.
+public enum HostVisit {
+  public struct Found: Sendable {
+    public var pid: Int32
+    public var address: String
+    public var descriptor: Int32
+  }
+
+  /// The newest running lab in `folder` that has a host named `host`.
+  public static func find(_ host: String, in folder: String) -> (found: Found?, hosts: [String]) {
+    guard let directory = opendir(folder) else { return (nil, []) }
+    defer { closedir(directory) }
+    var candidates: [(Found, time_t)] = []
+    var names: Set<String> = []
+    while let entry = readdir(directory) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      guard name.hasPrefix("hosts-"), let pid = Int32(name.dropFirst(6)), kill(pid, 0) == 0 || errno == EPERM else { continue }
+      let path = "\(folder)/\(name)"
+      var info = stat()
+      guard stat(path, &info) == 0, let text = readSmall(path) else { continue }
+      for line in text.split(separator: "\n") {
+        let parts = line.split(separator: " ").map(String.init)
+        guard parts.count == 3, let fd = Int32(parts[2]) else { continue }
+        names.insert(parts[0])
+        if parts[0] == host { candidates.append((Found(pid: pid, address: parts[1], descriptor: fd), info.st_mtim.tv_sec)) }
+      }
+    }
+    return (candidates.max { $0.1 < $1.1 }?.0, names.sorted())
+  }
+
+  /// Joins the lab's user namespace and the host's network namespace, then runs `command` there;
+  /// returns only when that fails, with why. Call it while the process has one thread.
+  public static func run(_ found: Found, command: [String]) -> String {
+    let user = open("/proc/\(found.pid)/ns/user", O_RDONLY | O_CLOEXEC)
+    let net = open("/proc/\(found.pid)/fd/\(found.descriptor)", O_RDONLY | O_CLOEXEC)
+    guard user >= 0, net >= 0 else { return "cannot reach the lab's namespaces (process \(found.pid)): \(String(cString: strerror(errno)))" }
+    guard socklab_wire_setns_user(user) == 0 else { return "cannot join the lab's user namespace: \(String(cString: strerror(errno)))" }
+    guard socklab_wire_setns(net) == 0 else { return "cannot join the host's network namespace: \(String(cString: strerror(errno)))" }
+    Glibc.close(user)
+    Glibc.close(net)
+    var arguments = command.map { strdup($0) }
+    arguments.append(nil)
+    execvp(command[0], &arguments)
+    return "cannot run \(command[0]): \(String(cString: strerror(errno)))"
+  }
+
+  private static func readSmall(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let got = read(fd, &buffer, buffer.count)
+    return got > 0 ? String(decoding: buffer[0..<got], as: UTF8.self) : nil
   }
 }

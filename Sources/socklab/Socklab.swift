@@ -19,7 +19,7 @@ struct Socklab: ParsableCommand {
     version: Version.text,
     subcommands: [
       LessonsCommand.self, PlayCommand.self, RunCommand.self, LintCommand.self, ProgressCommand.self, ExportCommand.self,
-      BenchCommand.self, NotesCommand.self, RehearseCommand.self, ClassCommand.self,
+      BenchCommand.self, NotesCommand.self, RehearseCommand.self, ClassCommand.self, ExecCommand.self,
     ],
     defaultSubcommand: LessonsCommand.self
   )

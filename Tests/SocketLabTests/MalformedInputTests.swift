@@ -240,7 +240,7 @@ extension Live {
       defer { try? FileManager.default.removeItem(at: root) }
       try MalformedCorpus.write(MalformedCorpus.lessons.filter { ["deep.md", "fifo.md", "zero.md"].contains($0.name) }, to: root)
       try Live.LessonChecks.teachersLesson.write(to: root.appendingPathComponent("40-extra.md"), atomically: true, encoding: .utf8)
-      let tmux = try TmuxSession(width: 100, height: 30, arguments: ["--lessons", root.path])
+      let tmux = try TmuxSession(width: 100, height: 48, arguments: ["--lessons", root.path])
       let screen = try tmux.waitFor("3 lesson files have problems and are left out")
       #expect(screen.contains("40. A teacher's extra lesson"))
       try tmux.send("q")

@@ -51,9 +51,10 @@ extension Live {
     }
 
     @Test func everyStepsEssentialsAreInViewAt80x24() throws {
-      let count = try Live.LessonChecks.shipped().lessons.count
+      let lessons = try Live.LessonChecks.shipped().lessons
       var failures: [String] = []
-      for index in 0..<count {
+      // A lesson on hosts needs the lab's own process (see the wire's tmux tests).
+      for index in lessons.indices where lessons[index].hosts.isEmpty {
         let lab = try Harness(width: 80, height: 24)
         for _ in 0..<index { lab.press(.down) }
         lab.press(.enter)

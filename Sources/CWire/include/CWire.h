@@ -18,6 +18,8 @@ int socklab_wire_new_netns(void);
 /// New links in the calling thread's namespace get no IPv6: no router solicitations or
 /// duplicate-address probes on the wire, only what the lesson's calls cause.
 int socklab_wire_quiet_ipv6(void);
+/// Moves the calling process into the user namespace `fd` names (it must have one thread).
+int socklab_wire_setns_user(int fd);
 /// Moves the calling thread into the network namespace `fd` names.
 int socklab_wire_setns(int fd);
 /// Creates a veth pair: `name` here, `peer` in the namespace `peer_ns` names.
