@@ -128,6 +128,8 @@ public enum Message: Sendable {
 public enum Effect: Sendable, Equatable {
   case openLesson(Int)
   case openFreePlay
+  /// Free play again, with `client` and `server` on hosts of their own and the lab as the wire.
+  case freePlayOnHosts
   case closeLesson
   case advance
   case predict(String)
@@ -148,5 +150,7 @@ public enum Effect: Sendable, Equatable {
   case writeFile(text: String, path: String, done: String)
   /// Writes statements as a C program.
   case exportC([Statement], name: String, steps: [ExportStep], path: String)
+  /// Writes every frame of the session's wire as pcapng.
+  case writeCapture(path: String)
   case quit
 }

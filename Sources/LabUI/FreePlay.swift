@@ -85,6 +85,8 @@ extension FreePlayState {
           - Tab completes calls, constants, variables and actors
           - F1 shows the reference of the call being typed
           - `:save FILE` writes the session as a script, `:load FILE` runs one
+          - `:hosts` starts again with `client` and `server` on hosts of their own (10.50.0.1 and
+            10.50.0.2) and the Wire pane; `wire: drop next SYN` and the other wire lines work there
           - `:interrupt` wakes a blocked call, `:quit` (or Esc on an empty prompt) leaves
           """, line: 1)
     ])

@@ -166,13 +166,22 @@ enum FreePlayUpdate {
       // A bare name goes to the exports folder, where `x` writes too; a path is taken as given.
       let path = argument.contains("/") ? argument : Files.join(state.exportsFolder, argument)
       return [.exportC(statements, name: "a free-play session", steps: [], path: path)]
+    case ":hosts":
+      if let problem = state.hostsProblem {
+        state.freePlay?.note = "This machine cannot build hosts: \(problem.reason). To allow them: \(problem.fix)"
+        return []
+      }
+      state.freePlay?.note =
+        "New session on hosts: client is 10.50.0.1 and server 10.50.0.2, each with its own stack; the Wire pane shows what crosses between them. Lines for main stay on loopback. Try wire: drop next SYN."
+      state.player.focus = .log
+      return [.freePlayOnHosts]
     case ":interrupt": return [.interrupt]
     case ":quit", ":q": return Update.leave(&state)
     case ":help":
       state.showHelp = true
       return []
     default:
-      state.freePlay?.note = "Commands: :save FILE, :load FILE, :export FILE.c, :interrupt, :help, :quit"
+      state.freePlay?.note = "Commands: :save FILE, :load FILE, :export FILE.c, :hosts, :interrupt, :help, :quit"
       return []
     }
   }

@@ -204,6 +204,10 @@ public final class LabApp {
   private func perform(_ effect: Effect) -> [Message] {
     switch effect {
     case .openLesson(let index): return start(state.library.lessons[index])
+    case .freePlayOnHosts:
+      var lesson = FreePlayState.lesson
+      lesson.hosts = ["client", "server"]
+      return start(lesson)
     case .openFreePlay:
       let messages = start(FreePlayState.lesson)
       let store = historyStore
@@ -251,6 +255,17 @@ public final class LabApp {
     case .exportC(let statements, let name, let steps, let path):
       let ports = state.run?.ports ?? [:]
       return offThread { .said(Self.exportC(statements, name: name, steps: steps, ports: ports, to: path)) }
+    case .writeCapture(let path):
+      guard let session = runner?.session else { return [] }
+      return offThread {
+        guard let capture = session.wireCapture() else { return .said("This lesson has no wire to capture: it runs on loopback.") }
+        do {
+          try Files.write(capture, to: path)
+          return .said("Wrote the wire's frames to \(path) (open it in Wireshark: each packet's comment names its cause)")
+        } catch {
+          return .said("Could not write \(path): \(error)")
+        }
+      }
     }
   }
 

@@ -67,6 +67,8 @@ extension AppState {
       ("i", "interrupt a blocked call"),
       ("s", "let the lab play a step's outside program"),
       ("x", "export the lines run so far as a C program"),
+      ("W", "on hosts: write the wire's frames as pcapng"),
+      (unicode ? "↑ ↓ Enter (Wire)" : "Up Down Enter (Wire)", "choose a segment, open its header"),
       ("L", "the line's layers: POSIX, OpenSSL BIO, kernel"),
       ("g", "go to a step (the lines before it are replayed)"),
       ("r", "restart the lesson with fresh sockets"),

@@ -159,6 +159,12 @@ public enum Update {
         .exportC(
           Array(run.statements.prefix(run.nextLine)), name: run.lesson.title, steps: ExportStep.steps(of: run.lesson), path: path)
       ]
+    case .character("W"):
+      guard hasWire else {
+        ui.message = "This lesson runs on loopback: there is no wire to capture (lessons on hosts are marked in the picker)."
+        return []
+      }
+      return [.writeCapture(path: Files.join(state.exportsFolder, "\(run.lesson.id).pcapng"))]
     case .character("L"): state.showLayers = true
     case .tab: ui.focus = next(after: ui.focus, by: 1, wire: hasWire)
     case .backTab: ui.focus = next(after: ui.focus, by: -1, wire: hasWire)

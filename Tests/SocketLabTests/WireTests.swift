@@ -1,4 +1,5 @@
 import Foundation
+import Lessons
 import Testing
 import WireKit
 
@@ -120,7 +121,10 @@ extension Live {
     @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
     func theWirePaneShowsTheHandshakeTheDropAndTheRetry() throws {
       // Tall enough for the Wire pane to hold the lost SYN-ACK and the retries below it.
-      let tmux = try TmuxSession(width: 120, height: 56, arguments: ["lessons", "handshake-on-the-wire"])
+      let exports = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-exports-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: exports) }
+      let tmux = try TmuxSession(
+        width: 120, height: 56, arguments: ["lessons", "handshake-on-the-wire"], environment: ["SOCKLAB_EXPORTS=\(exports.path)"])
       try tmux.waitFor("Step 1 of 5")
       try tmux.waitFor("client 10.50.0.1 ⇄ server 10.50.0.2")
       let answers = ["0", "SYN, SYN-ACK, ACK", "0", "1000"]
@@ -152,6 +156,13 @@ extension Live {
       try tmux.waitFor("Nothing has crossed the wire yet.")
       try Self.play(tmux, answers: answers, screens: &screens)
       #expect(screens.last?.contains("Lesson complete") == true)
+      // W writes the wire's frames as pcapng, into the exports folder.
+      try tmux.send("W")
+      try tmux.waitFor("Wrote the wire's frames to")
+      let capture = exports.path + "/handshake-on-the-wire.pcapng"
+      let bytes = try #require(FileManager.default.contents(atPath: capture))
+      #expect(Array(bytes.prefix(4)) == [0x0a, 0x0d, 0x0d, 0x0a])
+      #expect(String(decoding: bytes, as: UTF8.self).contains("client: connect()"))
       try tmux.send("q")
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
@@ -190,6 +201,33 @@ extension Live {
       #expect(nobody.status == 1)
       #expect(nobody.errors.contains("no running lab has a host named nobody; its hosts are client, server"), "\(nobody.errors)")
       try tmux.send("q")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
+
+    /// Free play's :hosts starts a session with client and server on hosts: a connect() there
+    /// shows its handshake in the Wire pane, and a wire line holds.
+    @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
+    func freePlayOnHostsShowsTheWire() throws {
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["play"])
+      try tmux.waitFor("free play")
+      let lines = [
+        ":hosts", "server: s = socket(AF_INET, SOCK_STREAM, 0)", "server: a = sockaddr_in(\"10.50.0.2\", htons(PORT))",
+        "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "client: c = socket(AF_INET, SOCK_STREAM, 0)",
+        "client: connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK",
+      ]
+      for line in lines {
+        try tmux.send("-l", line)
+        try tmux.send("Enter")
+        Thread.sleep(forTimeInterval: 0.3)
+      }
+      let screen = try tmux.waitFor("wire: wire() = SYN, SYN-ACK, ACK")
+      #expect(screen.contains("client 10.50.0.1 ⇄ server 10.50.0.2"), "\(screen)")
+      #expect(screen.contains("client→server SYN"))
+      #expect(screen.contains("↳ SYN, SYN-ACK, ACK"))
+      #expect(!screen.contains("✗"), "\(screen)")
+      try tmux.send("-l", ":quit")
+      try tmux.send("Enter")
       try tmux.send("q")
       #expect(tmux.exitStatus() == "0")
     }
