@@ -19,6 +19,11 @@ enum WireCheck {
 
   static let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
 
+  /// The shipped lessons that run on hosts of their own.
+  static var lessons: [String] {
+    ((try? LessonLibrary.load(Socklab.packageRoot.path + "/Lessons").lessons) ?? []).filter { !$0.hosts.isEmpty }.map(\.id)
+  }
+
   /// tshark's flags field (0x012) as the Wire pane names the flags.
   static func name(ofFlags hex: String) -> String {
     let bits = Int(hex.dropFirst(2), radix: 16) ?? 0
@@ -34,6 +39,42 @@ enum WireCheck {
 
 extension Live {
   @Suite("The wire") struct Wire {
+    /// Every lesson on hosts: its capture, dissected by tshark, has the segments the pane shows.
+    @Test(.enabled(if: WireCheck.hosts && WireCheck.tshark, "needs user namespaces and tshark"), arguments: WireCheck.lessons)
+    func tsharkReadsEachLessonsCaptureAsThePaneShowsIt(_ lesson: String) throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-wire-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let capture = folder.appendingPathComponent("\(lesson).pcapng").path
+      let run = try Socklab.run(["run", lesson, "--json", "--pcap", capture], timeout: 90)
+      #expect(run.status == 0, "\(run.output)\(run.errors)")
+      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let pane = try #require(document["wire"] as? [[String: Any]]).filter { $0["kind"] as? String != "IP" }
+      let dissected = try Socklab.run(
+        [
+          "-r", capture, "-Y", "ip", "-o", "tcp.relative_sequence_numbers:TRUE", "-T", "fields", "-E", "separator=|",
+          "-e", "ip.src", "-e", "ip.proto", "-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.len", "-e", "udp.length",
+        ], program: URL(fileURLWithPath: "/usr/bin/tshark"))
+      let rows = dissected.output.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+      #expect(rows.count == pane.count, "\(lesson): tshark \(rows.count), the pane \(pane.count)")
+      for (row, segment) in zip(rows, pane) {
+        let kind = segment["kind"] as? String ?? ""
+        // An ICMP error quotes the datagram it is about: its IP header is the second ip.src.
+        #expect(row[0].split(separator: ",").first.map(String.init) == (segment["from"] as? String == "client" ? "10.50.0.1" : "10.50.0.2"), "\(row) \(segment)")
+        switch row[1] {
+        case "6":
+          #expect(WireCheck.name(ofFlags: row[2]) == kind, "\(row) \(segment)")
+          #expect(UInt32(row[3]) == segment["seq"] as? UInt32, "\(row) \(segment)")
+          #expect(Int(row[4]) == segment["length"] as? Int, "\(row) \(segment)")
+        case "17":
+          #expect(kind == "UDP")
+          #expect(Int(row[5]).map { $0 - 8 } == segment["length"] as? Int, "\(row) \(segment)")
+        default:
+          #expect(kind == "ICMP", "\(row) \(segment)")
+        }
+      }
+    }
+
     @Test(.enabled(if: WireCheck.hosts && WireCheck.tshark, "needs user namespaces and tshark"))
     func tsharkReadsInTheCaptureTheSegmentsThePaneShows() throws {
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-wire-\(UUID().uuidString)")
