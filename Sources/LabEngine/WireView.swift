@@ -306,7 +306,8 @@ final class WireLinker {
       }
       return .kernel(tcp.flags.contains(.syn) ? "retransmission timer (no answer to the \(tcp.flags.name))" : "retransmission timer")
     }
-    if tcp.flags == .ack && payload == 0, lastAckSent[flow] == tcp.ack, sent[flow.reversed] != nil {
+    // A repeated ACK after data arrived: the data was out of order, something before it is missing.
+    if tcp.flags == .ack && payload == 0, lastAckSent[flow] == tcp.ack, lastReceived[frame.from]?.data == true {
       return .kernel("duplicate ACK: a segment is missing, later ones arrived")
     }
     if tcp.flags.contains(.syn) && tcp.flags.contains(.ack) { return .kernel("the listening socket answers the SYN") }
