@@ -135,13 +135,19 @@ extension FreePlayState {
       note = "Nothing starts with \(word)."
       return
     }
-    var common = first
-    for match in matches.dropFirst() {
-      while !match.hasPrefix(common) { common.removeLast() }
-    }
+    var common = Self.commonPrefix(of: matches)
     if matches.count == 1 && calls.contains(first) { common += "(" }
     text += common.dropFirst(word.count)
     note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ") + (matches.count > 14 ? "  …" : "")
+  }
+
+  /// What every completion offered starts with: what Tab can add at once.
+  static func commonPrefix(of matches: [String]) -> String {
+    guard var common = matches.first else { return "" }
+    for match in matches.dropFirst() {
+      while !match.hasPrefix(common) { common.removeLast() }
+    }
+    return common
   }
 
   /// Completes a wire command word by word: the verb, `next`, a kind of segment, a direction.
@@ -152,14 +158,11 @@ extension FreePlayState {
     let typed = text.split(separator: " ").count - (word.isEmpty ? 0 : 1)
     let pool = typed <= 1 ? verbs : ["next"] + WireLanguage.kinds + directions
     let matches = pool.filter { $0.lowercased().hasPrefix(word.lowercased()) && $0 != word }
-    guard let first = matches.first else {
+    guard !matches.isEmpty else {
       note = "A wire command: \(WireCommand.usage)."
       return
     }
-    var common = first
-    for match in matches.dropFirst() {
-      while !match.hasPrefix(common) { common.removeLast() }
-    }
+    let common = Self.commonPrefix(of: matches)
     if text.hasSuffix(":") { text += " " }
     text += common.dropFirst(word.count) + (matches.count == 1 ? " " : "")
     note = matches.count == 1 ? nil : matches.prefix(14).joined(separator: "  ")
