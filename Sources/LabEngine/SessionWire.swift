@@ -82,28 +82,15 @@ public final class SessionWire: WireLink, @unchecked Sendable {
   public func segmentsSinceLastWireLine() -> [WireSegmentSummary] {
     settle()
     // Retransmissions are known by the sequence numbers sent before, so the whole history is read.
-    var sent: [String: UInt64] = [:]
-    var lastAck: [String: UInt32] = [:]
+    var history = SegmentHistory()
     var summaries: [WireSegmentSummary] = []
     let mark = lineMark
     for frame in relay.frames(from: 0) {
+      let facts = history.note(frame)
       guard var summary = Self.summary(frame) else { continue }
-      if let packet = frame.packet, case .tcp(let tcp) = packet.transport, tcp.flags.contains(.ack) {
-        let flow = "\(packet.source):\(tcp.sourcePort)>\(tcp.destinationPort)"
-        if tcp.flags == .ack, packet.payloadLength == 0, lastAck[flow] == tcp.ack { summary.duplicateAck = true }
-        lastAck[flow] = tcp.ack
-      }
-      if let packet = frame.packet, case .tcp(let tcp) = packet.transport,
-        packet.payloadLength > 0 || tcp.flags.contains(.syn) || tcp.flags.contains(.fin)
-      {
-        let key = "\(packet.source):\(tcp.sourcePort)>\(tcp.destinationPort) \(tcp.seq) \(packet.payloadLength)"
-        if let first = sent[key] {
-          summary.retransmission = true
-          summary.originalTime = first
-        } else {
-          sent[key] = frame.time
-        }
-      }
+      summary.retransmission = facts.retransmission
+      summary.originalTime = facts.originalTime
+      summary.duplicateAck = facts.duplicateAck
       if frame.index >= mark { summaries.append(summary) }
     }
     return summaries

@@ -113,27 +113,20 @@ final class WireLinker {
     var blocked: UInt64?
   }
 
-  private struct Flow: Hashable {
-    var source: IPv4Address
-    var sourcePort: UInt16
-    var destination: IPv4Address
-    var destinationPort: UInt16
-    var reversed: Flow { Flow(source: destination, sourcePort: destinationPort, destination: source, destinationPort: sourcePort) }
-  }
+  private typealias Flow = SegmentHistory.Flow
+
 
   private let keepAll: Bool
   private var nextFrame = 0
   private var nextEvent = 0
   private var spans: [Int: Span] = [:]
   private var initial: [Flow: UInt32] = [:]
-  private var sent: [Flow: Set<UInt64>] = [:]
+  private var history = SegmentHistory()
   /// When each direction first sent its FIN (by frame): the side that sent first ends in TIME-WAIT.
   private var finSent: [Flow: Int] = [:]
-  private var lastReceived: [String: (time: UInt64, data: Bool)] = [:]
   /// Calls that returned lately, whose segments may still be arriving.
   private var recent: [Int] = []
-  /// Each direction's last acknowledgment number, and how many pure ACKs in a row repeated it.
-  private var lastAckSent: [Flow: UInt32] = [:]
+  /// How many duplicate ACKs in a row each direction has sent.
   private var duplicates: [Flow: Int] = [:]
   /// Each direction's window scale, once both SYNs offered one.
   private var scale: [Flow: UInt8] = [:]
@@ -215,6 +208,7 @@ final class WireLinker {
   }
 
   private func row(_ frame: WireFrame) -> WireRow {
+    let facts = history.note(frame)
     var row = WireRow(
       index: frame.index, time: frame.time, from: frame.from, to: frame.to.first ?? "?", kind: "ARP", length: 0, options: "",
       payload: "", fate: frame.fate, cause: .kernel("address resolution"), retransmission: false, bytes: frame.bytes,
@@ -244,20 +238,12 @@ final class WireLinker {
       if tcp.sackPermitted { options.append("sack") }
       if tcp.timestamp != nil, tcp.flags.contains(.syn) { options.append("timestamps") }
       row.options = options.joined(separator: " ")
-      // A sequence number sent again with data, SYN or FIN: the kernel's retransmission.
-      let consumes = packet.payloadLength > 0 || tcp.flags.contains(.syn) || tcp.flags.contains(.fin)
-      let key = UInt64(tcp.seq) << 20 | UInt64(min(packet.payloadLength, 0xFFFFF))
-      if consumes, sent[flow]?.contains(key) == true, !isDuplicateOf(frame) { row.retransmission = true }
-      if consumes { sent[flow, default: []].insert(key) }
-      row.cause = cause(of: frame, tcp: tcp, flow: flow, payload: packet.payloadLength, retransmission: row.retransmission)
+      row.retransmission = facts.retransmission
+      row.cause = cause(of: frame, tcp: tcp, flow: flow, payload: packet.payloadLength, facts: facts)
       row.sourceLine = callSpan(frame).map(\.sourceLine)
       if case .kernel = row.cause { row.sourceLine = nil }
       if tcp.flags.contains(.fin), finSent[flow] == nil { finSent[flow] = frame.index }
-      if tcp.flags.contains(.ack) {
-        let duplicate = tcp.flags == .ack && packet.payloadLength == 0 && lastAckSent[flow] == tcp.ack
-        duplicates[flow] = duplicate ? (duplicates[flow] ?? 0) + 1 : 0
-        lastAckSent[flow] = tcp.ack
-      }
+      if tcp.flags.contains(.ack) { duplicates[flow] = facts.duplicateAck ? (duplicates[flow] ?? 0) + 1 : 0 }
     case .udp:
       row.kind = "UDP"
       row.cause = callCause(frame) ?? .kernel("datagram")
@@ -270,14 +256,8 @@ final class WireLinker {
       row.kind = "IP"
       row.options = what
     }
-    if case .dropped = frame.fate {} else {
-      lastReceived[row.to] = (frame.time, row.length > 0 || row.kind.contains("FIN"))
-    }
     return row
   }
-
-  /// A copy the lab itself sent (wire: duplicate) is not the kernel's retransmission.
-  private func isDuplicateOf(_ frame: WireFrame) -> Bool { false }
 
   private func callCause(_ frame: WireFrame) -> WireCause? {
     callSpan(frame).map { .call(actor: $0.actor, line: $0.line, name: $0.name) }
@@ -299,15 +279,14 @@ final class WireLinker {
     return returned.max(by: { ($0.end ?? 0) < ($1.end ?? 0) })
   }
 
-  private func cause(of frame: WireFrame, tcp: TCPHeader, flow: Flow, payload: Int, retransmission: Bool) -> WireCause {
-    if retransmission {
+  private func cause(of frame: WireFrame, tcp: TCPHeader, flow: Flow, payload: Int, facts: SegmentHistory.Facts) -> WireCause {
+    if facts.retransmission {
       if let dups = duplicates[flow.reversed], dups >= 2 {
         return .kernel("fast retransmit, after \(dups) duplicate ACKs")
       }
       return .kernel(tcp.flags.contains(.syn) ? "retransmission timer (no answer to the \(tcp.flags.name))" : "retransmission timer")
     }
-    // A repeated ACK after data arrived: the data was out of order, something before it is missing.
-    if tcp.flags == .ack && payload == 0, lastAckSent[flow] == tcp.ack, lastReceived[frame.from]?.data == true {
+    if facts.duplicateAck {
       return .kernel("duplicate ACK: a segment is missing, later ones arrived")
     }
     if tcp.flags.contains(.syn) && tcp.flags.contains(.ack) { return .kernel("the listening socket answers the SYN") }
@@ -319,7 +298,7 @@ final class WireLinker {
     }
     if let call = callCause(frame) { return call }
     if tcp.flags == .ack && payload == 0 {
-      if let last = lastReceived[frame.from], last.data, frame.time > last.time + 20_000_000 {
+      if let last = history.lastReceived[frame.from], last.data, frame.time > last.time + 20_000_000 {
         return .kernel("delayed ACK")
       }
       return .kernel("ACK")

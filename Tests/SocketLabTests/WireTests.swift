@@ -26,14 +26,7 @@ enum WireCheck {
 
   /// tshark's flags field (0x012) as the Wire pane names the flags.
   static func name(ofFlags hex: String) -> String {
-    let bits = Int(hex.dropFirst(2), radix: 16) ?? 0
-    if bits & 0x02 != 0 { return bits & 0x10 != 0 ? "SYN-ACK" : "SYN" }
-    if bits & 0x04 != 0 { return bits & 0x10 != 0 ? "RST-ACK" : "RST" }
-    var parts: [String] = []
-    if bits & 0x01 != 0 { parts.append("FIN") }
-    if bits & 0x08 != 0 { parts.append("PSH") }
-    if bits & 0x10 != 0 { parts.append("ACK") }
-    return parts.joined(separator: "-")
+    TCPHeader.Flags(rawValue: UInt8((Int(hex.dropFirst(2), radix: 16) ?? 0) & 0x3F)).name
   }
 }
 
