@@ -133,5 +133,6 @@ public final class SessionWire: WireLink, @unchecked Sendable {
       name: name, from: frame.from, to: frame.to.first ?? "?", time: frame.time, payload: packet.payloadLength, fate: fate)
   }
 
+  @discardableResult
   func close() -> UInt64 { network.close() }
 }
