@@ -3,6 +3,7 @@ import LabEngine
 import LabScript
 import Lessons
 import SocketKit
+import WireKit
 
 #if canImport(Glibc)
   import Glibc
@@ -41,7 +42,12 @@ struct RehearseCommand: ParsableCommand {
       say("# not run: the lesson would fail live on these ports")
       throw ExitCode(1)
     }
-    let session = LabSession(configuration: SessionConfiguration(port: port))
+    let session = LabSession(configuration: SessionConfiguration(port: port, hosts: HostSpec.numbered(lesson.hosts)))
+    if let problem = session.wireProblem {
+      say("# not run: this lesson needs hosts of its own, and this machine cannot build them: \(problem.reason)")
+      if !problem.fix.isEmpty { say("# to allow them: \(problem.fix)") }
+      throw ExitCode(1)
+    }
     defer { session.close() }
     let starts = lesson.steps.map(\.line)
     var seconds = [UInt64](repeating: 0, count: lesson.steps.count)

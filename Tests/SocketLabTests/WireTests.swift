@@ -122,6 +122,20 @@ extension Live {
       #expect(bench.output.contains("relay per segment"))
     }
 
+    /// A rehearsal of a lesson on hosts builds them as the talk will: the step that loses a SYN
+    /// takes its second.
+    @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
+    func aLessonOnHostsRehearses() throws {
+      let rehearsal = try Socklab.run(["rehearse", "loss-and-retransmission"], timeout: 90)
+      #expect(rehearsal.status == 0, "\(rehearsal.output)")
+      #expect(rehearsal.output.contains("# ok: the lesson replays green"), "\(rehearsal.output)")
+      let lost = try #require(rehearsal.output.split(separator: "\n").first { $0.hasSuffix("A lost SYN") })
+      #expect(lost.contains("1.0") || lost.contains("1.1"), "\(lost)")
+      let forbidden = try Socklab.run(WireCheck.forbidden(["rehearse", "loss-and-retransmission"]), program: WireCheck.unshare)
+      #expect(forbidden.status == 1)
+      #expect(forbidden.output.contains("# not run: this lesson needs hosts of its own"), "\(forbidden.output)")
+    }
+
     @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
     func whereUserNamespacesAreForbiddenTheWireLessonSaysWhyAndTheOthersRun() throws {
       let wire = try Socklab.run(WireCheck.forbidden(["run", "handshake-on-the-wire"]), program: WireCheck.unshare)
