@@ -229,28 +229,6 @@ int socklab_wire_packet_socket(const char *name) {
   return fd;
 }
 
-long socklab_wire_receive(int fd, uint8_t *buffer, size_t size, int64_t *stamp) {
-  struct iovec part = {.iov_base = buffer, .iov_len = size};
-  char control[CMSG_SPACE(sizeof(struct timespec))];
-  struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  ssize_t got = recvmsg(fd, &message, MSG_DONTWAIT | MSG_TRUNC);
-  if (got < 0) return -errno;
-  *stamp = 0;
-  for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
-    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_TIMESTAMPNS) {
-      struct timespec when;
-      memcpy(&when, CMSG_DATA(header), sizeof when);
-      *stamp = (int64_t)when.tv_sec * 1000000000 + when.tv_nsec;
-    }
-  }
-  return (long)got;
-}
-
-long socklab_wire_send(int fd, const uint8_t *frame, size_t length) {
-  ssize_t sent = send(fd, frame, length, MSG_DONTWAIT);
-  return sent < 0 ? -errno : (long)sent;
-}
-
 int socklab_wire_segments(int fd, uint32_t *sent, uint32_t *received) {
   struct tcp_info info;
   socklen_t length = sizeof info;
@@ -262,3 +240,57 @@ int socklab_wire_segments(int fd, uint32_t *sent, uint32_t *received) {
 }
 
 int socklab_wire_thread_id(void) { return (int)syscall(SYS_gettid); }
+
+#define SOCKLAB_BATCH 64
+
+int socklab_wire_receive_many(int fd, uint8_t *buffer, size_t stride, int count, int32_t *lengths, int64_t *stamps) {
+  if (count > SOCKLAB_BATCH) count = SOCKLAB_BATCH;
+  struct mmsghdr messages[SOCKLAB_BATCH];
+  struct iovec parts[SOCKLAB_BATCH];
+  char controls[SOCKLAB_BATCH][CMSG_SPACE(sizeof(struct timespec))];
+  memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+  for (int i = 0; i < count; i++) {
+    parts[i].iov_base = buffer + (size_t)i * stride;
+    parts[i].iov_len = stride;
+    messages[i].msg_hdr.msg_iov = &parts[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_control = controls[i];
+    messages[i].msg_hdr.msg_controllen = sizeof controls[i];
+  }
+  int got = recvmmsg(fd, messages, (unsigned)count, MSG_DONTWAIT, NULL);
+  if (got < 0) return -errno;
+  for (int i = 0; i < got; i++) {
+    lengths[i] = (int32_t)(messages[i].msg_len > stride ? stride : messages[i].msg_len);
+    stamps[i] = 0;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&messages[i].msg_hdr); header;
+         header = CMSG_NXTHDR(&messages[i].msg_hdr, header)) {
+      if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec when;
+        memcpy(&when, CMSG_DATA(header), sizeof when);
+        stamps[i] = (int64_t)when.tv_sec * 1000000000 + when.tv_nsec;
+      }
+    }
+  }
+  return got;
+}
+
+int socklab_wire_send_many(int fd, const uint8_t *base, const int64_t *offsets, const int32_t *lengths, int count) {
+  int sent = 0;
+  while (sent < count) {
+    struct mmsghdr messages[SOCKLAB_BATCH];
+    struct iovec parts[SOCKLAB_BATCH];
+    int n = count - sent > SOCKLAB_BATCH ? SOCKLAB_BATCH : count - sent;
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+      parts[i].iov_base = (void *)(base + offsets[sent + i]);
+      parts[i].iov_len = (size_t)lengths[sent + i];
+      messages[i].msg_hdr.msg_iov = &parts[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int done = sendmmsg(fd, messages, (unsigned)n, MSG_DONTWAIT);
+    if (done < 0) return sent > 0 ? sent : -errno;
+    sent += done;
+    if (done < n) break;
+  }
+  return sent;
+}

@@ -204,6 +204,7 @@ public final class HostNetwork: @unchecked Sendable {
       })
     else { return "no thread to set the MTU" }
     pthread_join(worker, nil)
+    relay.allowFrames(ofMTU: bytes)
     return failure.withLock { $0 }
   }
 

@@ -287,20 +287,30 @@ public final class WireRelay: @unchecked Sendable {
       if entries[fds.count].revents != 0 {
         while read(wakeRead, &buffer, 64) > 0 {}
       }
-      readClocks()
+      // Frames in batches (recvmmsg, then one sendmmsg per link): two system calls per batch
+      // rather than two per frame.
+      let stride = frameStride.load(ordering: .relaxed)
+      if batch.count != stride * Self.batchSize { batch = [UInt8](repeating: 0, count: stride * Self.batchSize) }
       for (port, entry) in entries.prefix(fds.count).enumerated() where entry.revents != 0 {
-        for count in 0..<256 {
-          if count % 32 == 31 { readClocks() }
-          var stamp: Int64 = 0
-          let got = buffer.withUnsafeMutableBufferPointer { socklab_wire_receive(fds[port], $0.baseAddress, $0.count, &stamp) }
+        for _ in 0..<8 {
+          readClocks()
+          let got = batch.withUnsafeMutableBufferPointer {
+            socklab_wire_receive_many(fds[port], $0.baseAddress, stride, Int32(Self.batchSize), &lengths, &stamps)
+          }
           guard got > 0 else { break }
-          handle(Array(buffer[0..<min(Int(got), buffer.count)]), from: port, stamp: stamp)
+          for index in 0..<Int(got) {
+            let start = index * stride
+            handle(Array(batch[start..<start + Int(lengths[index])]), from: port, stamp: stamps[index])
+          }
+          flush()
           recorded = true
+          if got < Int32(Self.batchSize) { break }
         }
       }
       if shared.withLock({ state in defer { state.releaseRequested = false }; return state.releaseRequested }) {
         let now = MonotonicClock.nanoseconds()
         for frame in held { forward(frame.bytes, to: frame.ports) }
+        flush()
         shared.withLock { state in
           for frame in held where frame.index >= state.first {
             let at = frame.index - state.first
@@ -412,12 +422,54 @@ public final class WireRelay: @unchecked Sendable {
       delayed.removeFirst()
       forward(first.bytes, to: first.ports)
     }
+    flush()
   }
 
+  static let batchSize = 64
+
+  /// How far apart frames sit in the receive batch: the largest frame the links carry.
+  private let frameStride = Atomic<Int>(2_048)
+  private var batch: [UInt8] = []
+  private var lengths = [Int32](repeating: 0, count: WireRelay.batchSize)
+  private var stamps = [Int64](repeating: 0, count: WireRelay.batchSize)
+
+  /// The frames waiting to go out on each link, one after another, sent by `flush()`.
+  private struct Outgoing {
+    var bytes: [UInt8] = []
+    var offsets: [Int64] = []
+    var lengths: [Int32] = []
+  }
+
+  /// By link, as `ports`.
+  private var outgoing: [Outgoing] = []
+
+  /// Makes room in the receive batch for frames of a link with this MTU.
+  func allowFrames(ofMTU mtu: Int) { frameStride.store(max(2_048, mtu + 64), ordering: .relaxed) }
+
   private func forward(_ frame: [UInt8], to out: [Int]) {
+    if outgoing.count != ports.count { outgoing = ports.map { _ in Outgoing() } }
     for port in out {
-      let sent = frame.withUnsafeBufferPointer { socklab_wire_send(ports[port].fd, $0.baseAddress, $0.count) }
-      if sent < 0 { shared.withLock { $0.statistics.sendFailures += 1 } }
+      outgoing[port].offsets.append(Int64(outgoing[port].bytes.count))
+      outgoing[port].lengths.append(Int32(frame.count))
+      outgoing[port].bytes.append(contentsOf: frame)
+    }
+  }
+
+  private func flush() {
+    for port in outgoing.indices where !outgoing[port].lengths.isEmpty {
+      let count = outgoing[port].lengths.count
+      let sent = outgoing[port].bytes.withUnsafeBufferPointer { bytes in
+        outgoing[port].offsets.withUnsafeBufferPointer { offsets in
+          outgoing[port].lengths.withUnsafeBufferPointer { lengths in
+            socklab_wire_send_many(ports[port].fd, bytes.baseAddress, offsets.baseAddress, lengths.baseAddress, Int32(count))
+          }
+        }
+      }
+      let failed = count - max(0, Int(sent))
+      if failed > 0 { shared.withLock { $0.statistics.sendFailures += failed } }
+      outgoing[port].bytes.removeAll(keepingCapacity: true)
+      outgoing[port].offsets.removeAll(keepingCapacity: true)
+      outgoing[port].lengths.removeAll(keepingCapacity: true)
     }
   }
 }

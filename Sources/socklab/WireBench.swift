@@ -104,6 +104,48 @@ enum WireBench {
     }
     close(sender)
     close(receiver)
+    try paced(network, megabytes: min(megabytes, 128))
+  }
+
+  /// The same transfer held to 1 Gbit/s: what share of a core the relay needs at that rate.
+  static func paced(_ network: HostNetwork, megabytes: Int) throws {
+    let (sender, receiver) = try connectedPair(network, port: 7003)
+    defer {
+      close(sender)
+      close(receiver)
+    }
+    let total = megabytes * 1_048_576
+    let reader = startThread {
+      var buffer = [UInt8](repeating: 0, count: 262_144)
+      var got = 0
+      while got < total {
+        let n = recv(receiver, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        got += n
+      }
+    }
+    let chunk = [UInt8](repeating: 0x62, count: 131_072)
+    let before = network.relay.statistics
+    let cpu0 = threadCPU(network.relay.threadID)
+    let start = MonotonicClock.nanoseconds()
+    var sent = 0
+    while sent < total {
+      // 1 Gbit/s is 125,000,000 bytes a second: wait until this chunk's turn.
+      let due = start + UInt64(Double(sent) / 125_000_000 * 1e9)
+      let now = MonotonicClock.nanoseconds()
+      if due > now { usleep(useconds_t((due - now) / 1_000)) }
+      let n = chunk.withUnsafeBytes { send(sender, $0.baseAddress, min($0.count, total - sent), 0) }
+      if n <= 0 { break }
+      sent += n
+    }
+    if let reader { pthread_join(reader, nil) }
+    let elapsed = MonotonicClock.nanoseconds() - start
+    let cpu = threadCPU(network.relay.threadID) - cpu0
+    let statistics = network.relay.statistics
+    let gbits = Double(sent * 8) / Double(elapsed)
+    say(
+      "at 1 Gbit/s       \(megabytes) MB at \(fixed(gbits, places: 2)) Gbit/s: the relay used \(fixed(Double(cpu) / Double(elapsed) * 100, places: 0)) % of a core, \(statistics.sendFailures - before.sendFailures) frames not forwarded"
+    )
   }
 
   /// A TCP connection from the client host to the server host, set up on threads in each.

@@ -36,11 +36,12 @@ int socklab_wire_tx_checksum_off(const char *name);
 int socklab_wire_packet_socket(const char *name);
 /// The interface index of a link in the calling thread's namespace, or -errno.
 int socklab_wire_ifindex(const char *name);
-/// Receives one frame; `stamp` gets the kernel's arrival time (CLOCK_REALTIME, nanoseconds).
-/// Returns the length, or -errno (-EAGAIN when nothing is waiting).
-long socklab_wire_receive(int fd, uint8_t *buffer, size_t size, int64_t *stamp);
-/// Sends one frame on the link `fd` is bound to; returns the length or -errno.
-long socklab_wire_send(int fd, const uint8_t *frame, size_t length);
+/// Receives up to `count` frames at once (recvmmsg), frame i into `buffer + i * stride`, with its
+/// length and the kernel's arrival stamp (CLOCK_REALTIME, nanoseconds); returns how many, or -errno (-EAGAIN when none).
+int socklab_wire_receive_many(int fd, uint8_t *buffer, size_t stride, int count, int32_t *lengths, int64_t *stamps);
+/// Sends `count` frames at once (sendmmsg), frame i at `base + offsets[i]`; returns how many were
+/// sent, or -errno.
+int socklab_wire_send_many(int fd, const uint8_t *base, const int64_t *offsets, const int32_t *lengths, int count);
 /// The segments a TCP socket has sent and received (TCP_INFO's tcpi_segs_out and tcpi_segs_in).
 int socklab_wire_segments(int fd, uint32_t *sent, uint32_t *received);
 /// The calling thread's kernel id.
