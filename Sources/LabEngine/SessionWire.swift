@@ -66,6 +66,7 @@ public final class SessionWire: WireLink, @unchecked Sendable {
     case .drop(let n): relay.add(WireRule(action: .drop, match: match, remaining: n, words: command.words))
     case .duplicate(let n): relay.add(WireRule(action: .duplicate, match: match, remaining: n, words: command.words))
     case .hold(let n): relay.add(WireRule(action: .hold, match: match, remaining: n, words: command.words))
+    case .reorder(let n): relay.add(WireRule(action: .reorder, match: match, remaining: n, words: command.words))
     case .release: relay.release()
     case .delay(let ms):
       relay.add(WireRule(action: .delay(UInt64(ms) * 1_000_000), match: match, remaining: nil, words: command.words))

@@ -52,6 +52,7 @@ public struct WireRow: Sendable, Equatable {
     case .dropped(let why): text += "; dropped by the lab (\(why))"
     case .delayed(let ns): text += "; delayed \(ns / 1_000_000) ms by the lab"
     case .duplicated: text += "; sent twice by the lab"
+    case .reordered: text += "; sent after the segment behind it, by the lab"
     case .held, .released: text += "; held by the lab"
     case .forwarded: break
     }

@@ -112,6 +112,8 @@ public struct WireCommand: Sendable, Hashable {
     case drop(Int)
     case duplicate(Int)
     case hold(Int)
+    /// The next matching segment arrives after the one behind it.
+    case reorder(Int)
     case release
     /// Milliseconds; 0 ends the delay.
     case delay(Int)
@@ -131,6 +133,7 @@ public struct WireCommand: Sendable, Hashable {
     case .drop(let n): return "drop next " + (n > 1 ? "\(n) " : "") + kind + direction
     case .duplicate(let n): return "duplicate next " + (n > 1 ? "\(n) " : "") + kind + direction
     case .hold(let n): return "hold next " + (n > 1 ? "\(n) " : "") + kind + direction
+    case .reorder(let n): return "reorder next " + (n > 1 ? "\(n) " : "") + kind + direction
     case .release: return "release"
     case .delay(let ms): return "delay" + direction + (kind == "any" ? "" : " " + kind) + " \(ms)ms"
     case .mtu(let bytes): return "mtu \(bytes)"
@@ -138,7 +141,7 @@ public struct WireCommand: Sendable, Hashable {
   }
 
   public static let usage =
-    "drop next SYN-ACK, drop next 2 data client→server, delay client→server 200ms, duplicate next data, hold next FIN, release, mtu 576"
+    "drop next SYN-ACK, drop next 2 data client→server, delay client→server 200ms, duplicate next data, reorder next data, hold next FIN, release, mtu 576"
 
   public static func parse(_ text: String, at place: SourceLocation) throws(ScriptError) -> WireCommand {
     var words = text.replacing("->", with: "→").split(separator: " ").map(String.init)
@@ -172,10 +175,15 @@ public struct WireCommand: Sendable, Hashable {
       return kind
     }
     switch verb {
-    case "drop", "duplicate", "hold":
+    case "drop", "duplicate", "hold", "reorder":
       let n = count()
       command.kind = try kind()
-      command.action = verb == "drop" ? .drop(n) : verb == "hold" ? .hold(n) : .duplicate(n)
+      switch verb {
+      case "drop": command.action = .drop(n)
+      case "hold": command.action = .hold(n)
+      case "reorder": command.action = .reorder(n)
+      default: command.action = .duplicate(n)
+      }
     case "release":
       command.action = .release
     case "delay":

@@ -153,7 +153,7 @@ extension FreePlayState {
   /// Completes a wire command word by word: the verb, `next`, a kind of segment, a direction.
   private mutating func completeWireCommand(hosts: [String]) {
     let word = text.hasSuffix(" ") || text.hasSuffix(":") ? "" : String(text.split(separator: " ").last ?? "")
-    let verbs = ["drop", "delay", "duplicate", "hold", "release", "mtu"]
+    let verbs = ["drop", "delay", "duplicate", "reorder", "hold", "release", "mtu"]
     let directions = hosts.flatMap { a in hosts.filter { $0 != a }.map { "\(a)→\($0)" } }
     let typed = text.split(separator: " ").count - (word.isEmpty ? 0 : 1)
     let pool = typed <= 1 ? verbs : ["next"] + WireLanguage.kinds + directions

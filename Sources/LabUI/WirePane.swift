@@ -79,6 +79,7 @@ extension PaneContext {
       kindStyle = theme.failure
     case .delayed(let ns): fate = " delayed \(formatDuration(nanoseconds: ns))"
     case .duplicated: fate = " sent twice"
+    case .reordered: fate = " sent after the next one"
     case .held: fate = " held (wire: release)"
     case .released(let after): fate = " held \(formatDuration(nanoseconds: after)), released"
     case .forwarded: break

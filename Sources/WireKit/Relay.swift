@@ -17,6 +17,8 @@ public struct WireFrame: Sendable {
     case delayed(UInt64)
     /// Sent twice.
     case duplicated
+    /// Sent after the frame that followed it (wire: reorder).
+    case reordered
     /// Held until `wire: release`; `released` once it was.
     case held
     case released(after: UInt64)
@@ -83,6 +85,8 @@ public struct WireMatch: Sendable, Equatable, CustomStringConvertible {
 public struct WireRule: Sendable, Equatable {
   public enum Action: Sendable, Equatable {
     case drop, duplicate, hold
+    /// Held back until the next frame in the same direction has gone: the two arrive swapped.
+    case reorder
     /// Every matching frame, this many nanoseconds late (0 ends an earlier delay).
     case delay(UInt64)
   }
@@ -267,6 +271,8 @@ public final class WireRelay: @unchecked Sendable {
   /// Frames the lab is delaying, still to be forwarded.
   public var delayedCount: Int { delayedFrames.load(ordering: .relaxed) }
   private var held: [Waiting] = []
+  /// Frames held back until the next frame in the same direction has gone (wire: reorder).
+  private var reordering: [Waiting] = []
 
   /// The relay thread's kernel id, for the benchmark's CPU figure.
   public private(set) var threadID: Int32 = 0
@@ -366,6 +372,7 @@ public final class WireRelay: @unchecked Sendable {
           case .drop: fate = .dropped(rule.words)
           case .duplicate: fate = .duplicated
           case .hold: fate = .held
+          case .reorder: fate = .reordered
           case .delay(let nanoseconds):
             guard nanoseconds > 0 else { continue }
             delay = nanoseconds
@@ -396,6 +403,7 @@ public final class WireRelay: @unchecked Sendable {
     switch fate {
     case .dropped: return
     case .held: held.append(Waiting(due: 0, bytes: frame, ports: out, index: index))
+    case .reordered: reordering.append(Waiting(due: 0, bytes: frame, ports: out, index: index))
     case .delayed: delayed.append(Waiting(due: monotonic + delay, bytes: frame, ports: out, index: index))
     case .duplicated:
       forward(frame, to: out)
@@ -407,6 +415,12 @@ public final class WireRelay: @unchecked Sendable {
         delayed.append(Waiting(due: delayed.filter { $0.ports == out }.map(\.due).max() ?? monotonic, bytes: frame, ports: out, index: index))
       } else {
         forward(frame, to: out)
+        // A frame held back to be reordered goes right after the next one its way.
+        let behind = reordering.filter { $0.ports == out }
+        if !behind.isEmpty {
+          reordering.removeAll { $0.ports == out }
+          for waiting in behind { forward(waiting.bytes, to: waiting.ports) }
+        }
       }
     }
     if measuring.load(ordering: .relaxed) {

@@ -149,6 +149,7 @@ struct JSONTranscript: Encodable {
       case .dropped: fate = "dropped"
       case .delayed: fate = "delayed"
       case .duplicated: fate = "duplicated"
+      case .reordered: fate = "reordered"
       case .held, .released: fate = "held"
       }
       cause = row.cause.text

@@ -15,6 +15,7 @@ import Testing
       ("wire: delay 1s", "delay 1000ms"),
       ("wire: hold next FIN", "hold next FIN"),
       ("wire: duplicate next data", "duplicate next data"),
+      ("wire: reorder next data client→server", "reorder next data client→server"),
       ("wire: release", "release"),
       ("wire: mtu 576", "mtu 576"),
     ]

@@ -122,6 +122,64 @@ extension Live {
       #expect(bench.output.contains("relay per segment"))
     }
 
+    /// wire: reorder sends a segment after the one behind it; the receiver's kernel puts the bytes
+    /// back in order, and says with a duplicate ACK that it saw a gap.
+    @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
+    func reorderedSegmentsArriveSwappedAndAreReadInOrder() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-reorder-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let lesson = """
+        ---
+        id: reorder
+        title: Reordered
+        summary: Two segments swapped on the wire.
+        level: advanced
+        actors: server, client
+        hosts: client, server
+        prerequisites: none
+        time: 5 min
+        ---
+
+        # Reordered
+
+        Two segments, swapped.
+
+        ## Swapped
+
+        The lab sends the first segment after the second.
+
+        ```lab
+        server: s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = fd
+        server: addr = sockaddr_in("10.50.0.2", htons(PORT))
+        server: bind(s, &addr, sizeof addr) = 0
+        server: listen(s, 5) = 0
+        client: c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = fd
+        client: connect(c, &addr, sizeof addr) = 0
+        server: a = accept(s, NULL, NULL) = fd
+        client: setsockopt(c, IPPROTO_TCP, TCP_NODELAY, 1) = 0
+        wire: reorder next data
+        client: send(c, "one ", 4, 0) = 4
+        client: send(c, "two\\n", 4, 0) = 4
+        wire_count(data) = 2
+        server: recv(a, buf, sizeof buf, 0) = 8
+        ```
+
+        """
+      let file = folder.appendingPathComponent("30-reorder.md")
+      try lesson.write(to: file, atomically: true, encoding: .utf8)
+      let run = try Socklab.run(["run", file.path, "--json"], timeout: 60)
+      #expect(run.status == 0, "\(run.output)\(run.errors)")
+      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let wire = try #require(document["wire"] as? [[String: Any]])
+      let data = wire.filter { ($0["length"] as? Int ?? 0) > 0 }
+      #expect(data.first?["fate"] as? String == "reordered", "\(data)")
+      #expect(data.dropFirst().first?["seq"] as? Int == 5, "\(data)")
+      #expect(wire.contains { ($0["cause"] as? String ?? "").hasPrefix("kernel: duplicate ACK") }, "\(wire)")
+      let entries = try #require(document["entries"] as? [[String: Any]])
+      #expect(entries.contains { ($0["text"] as? String ?? "").contains("recv(") && ($0["text"] as? String ?? "").contains("\"one two\\n\"") }, "\(entries)")
+    }
+
     /// A rehearsal of a lesson on hosts builds them as the talk will: the step that loses a SYN
     /// takes its second.
     @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
