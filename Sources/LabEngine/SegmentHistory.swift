@@ -18,12 +18,19 @@ struct SegmentHistory {
     var retransmission = false
     var originalTime: UInt64?
     var duplicateAck = false
+    /// One byte below what the sender has sent, with no data: a probe. A keepalive asks whether
+    /// the peer is still there; against a window of 0, a zero-window probe asks for room.
+    var probe = false
+    var zeroWindow = false
   }
 
   /// Each direction's segments that take sequence numbers (data, SYN, FIN), by sequence number and
   /// length, with when each was first seen.
   private var sent: [Flow: [UInt64: UInt64]] = [:]
   private var lastAck: [Flow: UInt32] = [:]
+  /// The sequence number each direction will send next, and the window it last offered.
+  private var nextSeq: [Flow: UInt32] = [:]
+  private var window: [Flow: UInt16] = [:]
   /// The last segment each host received: when, and whether it carried data or a FIN.
   private(set) var lastReceived: [String: (time: UInt64, data: Bool)] = [:]
 
@@ -45,7 +52,14 @@ struct SegmentHistory {
           sent[flow, default: [:]][key] = frame.time
         }
       }
-      if tcp.flags.contains(.ack) {
+      if tcp.flags == .ack, packet.payloadLength == 0, let next = nextSeq[flow], tcp.seq &+ 1 == next {
+        facts.probe = true
+        facts.zeroWindow = window[flow.reversed] == 0
+      }
+      let taken = UInt32(packet.payloadLength) + (tcp.flags.contains(.syn) ? 1 : 0) + (tcp.flags.contains(.fin) ? 1 : 0)
+      if let next = nextSeq[flow], Int32(bitPattern: (tcp.seq &+ taken) &- next) <= 0 {} else { nextSeq[flow] = tcp.seq &+ taken }
+      window[flow] = tcp.window
+      if tcp.flags.contains(.ack), !facts.probe {
         facts.duplicateAck =
           tcp.flags == .ack && packet.payloadLength == 0 && lastAck[flow] == tcp.ack && lastReceived[frame.from]?.data == true
         lastAck[flow] = tcp.ack

@@ -287,6 +287,9 @@ final class WireLinker {
       }
       return .kernel(tcp.flags.contains(.syn) ? "retransmission timer (no answer to the \(tcp.flags.name))" : "retransmission timer")
     }
+    if facts.probe {
+      return .kernel(facts.zeroWindow ? "zero-window probe: is there room yet?" : "keepalive probe: is the peer still there?")
+    }
     if facts.duplicateAck {
       return .kernel("duplicate ACK: a segment is missing, later ones arrived")
     }

@@ -180,6 +180,62 @@ extension Live {
       #expect(entries.contains { ($0["text"] as? String ?? "").contains("recv(") && ($0["text"] as? String ?? "").contains("\"one two\\n\"") }, "\(entries)")
     }
 
+    /// An idle connection with keep-alives of one second: the pane names the probe, one byte below
+    /// what the client sent, and the server's kernel answers it.
+    @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
+    func aKeepaliveProbeIsNamed() throws {
+      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-keepalive-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let file = folder.appendingPathComponent("31-keepalive.md")
+      try Self.keepaliveLesson.write(to: file, atomically: true, encoding: .utf8)
+      let run = try Socklab.run(["run", file.path, "--json"], timeout: 60)
+      #expect(run.status == 0, "\(run.output)\(run.errors)")
+      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let wire = try #require(document["wire"] as? [[String: Any]])
+      let probe = try #require(wire.first { ($0["cause"] as? String ?? "").contains("keepalive probe") }, "\(wire)")
+      #expect(probe["from"] as? String == "client")
+      #expect(probe["seq"] as? Int == 0 && probe["length"] as? Int == 0, "\(probe)")
+    }
+
+    static let keepaliveLesson = """
+---
+id: keepalive-test
+title: t
+summary: s
+level: advanced
+actors: server, client
+hosts: client, server
+prerequisites: none
+time: 5 min
+---
+
+# t
+
+x
+
+## a
+
+x
+
+```lab
+server: s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = fd
+server: addr = sockaddr_in("10.50.0.2", htons(PORT))
+server: bind(s, &addr, sizeof addr) = 0
+server: listen(s, 5) = 0
+client: c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = fd
+client: setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, 1) = 0
+client: setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, 1) = 0
+client: setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, 1) = 0
+client: connect(c, &addr, sizeof addr) = 0
+server: a = accept(s, NULL, NULL) = fd
+wire_count(any) = 3
+client: wait = pollfd(c, POLLIN)
+client: poll(&wait, 1, 1500) = 0
+wire_count(ACK) = 2
+```
+"""
+
     /// A rehearsal of a lesson on hosts builds them as the talk will: the step that loses a SYN
     /// takes its second.
     @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
