@@ -58,10 +58,16 @@ struct SegmentHistory {
       }
       let taken = UInt32(packet.payloadLength) + (tcp.flags.contains(.syn) ? 1 : 0) + (tcp.flags.contains(.fin) ? 1 : 0)
       if let next = nextSeq[flow], Int32(bitPattern: (tcp.seq &+ taken) &- next) <= 0 {} else { nextSeq[flow] = tcp.seq &+ taken }
+      let previousWindow = window[flow]
       window[flow] = tcp.window
+      // The same acknowledgment after data arrived, with SACK blocks saying what came after a gap,
+      // or with no more room than before (an ACK that only opens the window is a window update):
+      // a duplicate.
       if tcp.flags.contains(.ack), !facts.probe {
         facts.duplicateAck =
-          tcp.flags == .ack && packet.payloadLength == 0 && lastAck[flow] == tcp.ack && lastReceived[frame.from]?.data == true
+          tcp.flags == .ack && packet.payloadLength == 0 && lastAck[flow] == tcp.ack
+          && (tcp.sackBlocks || tcp.window <= previousWindow ?? 0)
+          && lastReceived[frame.from]?.data == true
         lastAck[flow] = tcp.ack
       }
     }

@@ -92,6 +92,7 @@ public final class SessionWire: WireLink, @unchecked Sendable {
       summary.retransmission = facts.retransmission
       summary.originalTime = facts.originalTime
       summary.duplicateAck = facts.duplicateAck
+      summary.probe = facts.probe
       if frame.index >= mark { summaries.append(summary) }
     }
     return summaries

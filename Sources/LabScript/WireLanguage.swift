@@ -12,7 +12,7 @@ public enum WireLanguage {
 
   /// The kinds of segment a command or a count may name.
   public static let kinds = [
-    "SYN", "SYN-ACK", "ACK", "dup-ACK", "FIN", "RST", "data", "retransmission", "UDP", "ICMP", "any",
+    "SYN", "SYN-ACK", "ACK", "dup-ACK", "probe", "FIN", "RST", "data", "retransmission", "UDP", "ICMP", "any",
   ]
 
   /// The names `wire()` gives segments, which its expectation may list.
@@ -290,6 +290,8 @@ public struct WireSegmentSummary: Sendable, Hashable {
   /// A pure ACK that acknowledges no more than the one before it: the receiver saw a segment
   /// out of order, a sign that one is missing.
   public var duplicateAck = false
+  /// A keepalive or zero-window probe: one byte below what was sent, no data.
+  public var probe = false
 
   public init(name: String, from: String, to: String, time: UInt64, payload: Int, fate: String?) {
     self.name = name
@@ -310,6 +312,7 @@ public struct WireSegmentSummary: Sendable, Hashable {
     case "SYN-ACK": name == "SYN-ACK"
     case "ACK": name == "ACK" && payload == 0
     case "dup-ACK": duplicateAck
+    case "probe": probe
     case "FIN": name.hasPrefix("FIN")
     case "RST": name.hasPrefix("RST")
     case "data": payload > 0 && !retransmission

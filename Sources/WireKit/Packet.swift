@@ -126,6 +126,8 @@ public struct TCPHeader: Sendable, Equatable {
   public var mss: UInt16?
   public var windowScale: UInt8?
   public var sackPermitted = false
+  /// Carries SACK blocks: the receiver says which data after a gap it holds.
+  public var sackBlocks = false
   public var timestamp: (value: UInt32, echo: UInt32)?
 
   init?(_ frame: [UInt8], at: Int, end: Int) {
@@ -155,6 +157,7 @@ public struct TCPHeader: Sendable, Equatable {
       case (2, 4): mss = u16(i + 2)
       case (3, 3): windowScale = frame[i + 2]
       case (4, 2): sackPermitted = true
+      case (5, _): sackBlocks = true
       case (8, 10): timestamp = (u32(i + 2), u32(i + 6))
       default: break
       }
@@ -165,7 +168,7 @@ public struct TCPHeader: Sendable, Equatable {
   public static func == (a: Self, b: Self) -> Bool {
     a.sourcePort == b.sourcePort && a.destinationPort == b.destinationPort && a.seq == b.seq && a.ack == b.ack
       && a.flags == b.flags && a.window == b.window && a.mss == b.mss && a.windowScale == b.windowScale
-      && a.sackPermitted == b.sackPermitted && a.timestamp?.value == b.timestamp?.value
+      && a.sackPermitted == b.sackPermitted && a.sackBlocks == b.sackBlocks && a.timestamp?.value == b.timestamp?.value
       && a.timestamp?.echo == b.timestamp?.echo
   }
 }
