@@ -92,7 +92,9 @@ extension PaneContext {
     if selected { first.append(Span("  #\(row.index) ", theme.dim)) }
     if !fate.isEmpty { first.append(Span(fate, theme.failure)) }
     var details: [String] = []
-    if !row.options.isEmpty { details.append(row.options) }
+    // A narrow pane (80 columns) keeps each segment to two lines: the SYN's options are in its
+    // opened header (Enter) and in a wider or zoomed pane.
+    if !row.options.isEmpty && (width >= 56 || row.kind == "ICMP") { details.append(row.options) }
     if row.length > 0 { details.append("\"\(row.payload)\"") }
     let cause = row.retransmission ? (unicode ? "⟳ " : "again: ") + row.cause.text : row.cause.text
     let second: StyledLine = [
