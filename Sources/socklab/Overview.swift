@@ -10,8 +10,9 @@ enum Overview {
     SocketLab — a lab for the Berkeley sockets API.
 
     Every socket(), bind(), listen(), accept(), connect(), send() and recv() you step through is
-    executed for real on this machine, on loopback, and the kernel's answer is shown as it is:
-    return values, errno names, TCP states, bytes waiting in queues.
+    executed for real on this machine, on loopback (or, in the lessons on the wire, on hosts of
+    the lab's own with every segment shown), and the kernel's answer is shown as it is: return
+    values, errno names, TCP states, bytes waiting in queues.
 
     Commands:
       socklab                 open the lessons in this terminal (at least 80x24)
@@ -22,6 +23,9 @@ enum Overview {
       socklab lint [PATH]     check lesson files and say where each problem is
       socklab export --c X    write a lesson or script as a C program
       socklab progress        how far you are in each lesson (--reset to start over)
+      socklab run L --pcap F  for a lesson on the wire: write its frames as pcapng
+      socklab exec HOST -- C  run a command on a host of the running lab (nc, socat, python3)
+      socklab bench --wire    the wire's figures: host set-up, relay time, throughput
       socklab help run        every option of a command
 
     Try one of the example scripts:
