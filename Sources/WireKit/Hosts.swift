@@ -95,9 +95,12 @@ extension String {
 public struct WireError: Error, Sendable, CustomStringConvertible {
   public var reason: String
   public var fix: String
-  public init(_ reason: String, fix: String = "") {
+  /// The errno of the system call that failed, when one did.
+  public var code: Int32?
+  public init(_ reason: String, fix: String = "", code: Int32? = nil) {
     self.reason = reason
     self.fix = fix
+    self.code = code
   }
   public var description: String { fix.isEmpty ? reason : "\(reason) (fix: \(fix))" }
 }
@@ -156,7 +159,8 @@ public final class HostNetwork: @unchecked Sendable {
     switch result.withLock({ $0 }) {
     case .success(let built): (middle, namespaces) = built
     case .failure(let error):
-      if error.reason.contains("Operation not permitted") { WireSupport.markUnavailable(error) }
+      // Refused inside the namespace (AppArmor lets it be made, then forbids what is done in it).
+      if error.code == EPERM { WireSupport.markUnavailable(error) }
       throw error
     }
     self.middle = middle
@@ -227,7 +231,7 @@ public final class HostNetwork: @unchecked Sendable {
   private static func build(hosts: [HostSpec], mtu: Int) -> Result<(Int32, [String: Int32]), WireError> {
     func check(_ status: Int32, _ what: String) throws(WireError) {
       guard status >= 0 else {
-        throw WireError("\(what): \(String(cString: strerror(-status)))", fix: "")
+        throw WireError("\(what): \(String(cString: strerror(-status)))", code: -status)
       }
     }
     var made: [String: Int32] = [:]

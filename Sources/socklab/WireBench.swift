@@ -62,16 +62,7 @@ enum WireBench {
     let relayCPU0 = threadCPU(network.relay.threadID)
     let total = megabytes * 1_048_576
     let received = Atomic<Int>(0)
-    let reader = startThread {
-      var buffer = [UInt8](repeating: 0, count: 262_144)
-      var got = 0
-      while got < total {
-        let n = recv(receiver, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        got += n
-      }
-      received.store(got, ordering: .sequentiallyConsistent)
-    }
+    let reader = readAll(receiver, total) { received.store($0, ordering: .sequentiallyConsistent) }
     let chunk = [UInt8](repeating: 0x61, count: 262_144)
     let start = MonotonicClock.nanoseconds()
     var sent = 0
@@ -115,15 +106,7 @@ enum WireBench {
       close(receiver)
     }
     let total = megabytes * 1_048_576
-    let reader = startThread {
-      var buffer = [UInt8](repeating: 0, count: 262_144)
-      var got = 0
-      while got < total {
-        let n = recv(receiver, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        got += n
-      }
-    }
+    let reader = readAll(receiver, total) { _ in }
     let chunk = [UInt8](repeating: 0x62, count: 131_072)
     let before = network.relay.statistics
     let cpu0 = threadCPU(network.relay.threadID)
@@ -146,6 +129,20 @@ enum WireBench {
     say(
       "at 1 Gbit/s       \(megabytes) MB at \(fixed(gbits, places: 2)) Gbit/s: the relay used \(fixed(Double(cpu) / Double(elapsed) * 100, places: 0)) % of a core, \(statistics.sendFailures - before.sendFailures) frames not forwarded"
     )
+  }
+
+  /// A thread that reads `total` bytes from `fd` (or until the connection ends), then tells how many.
+  static func readAll(_ fd: Int32, _ total: Int, then done: @escaping @Sendable (Int) -> Void) -> pthread_t? {
+    startThread {
+      var buffer = [UInt8](repeating: 0, count: 262_144)
+      var got = 0
+      while got < total {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        got += n
+      }
+      done(got)
+    }
   }
 
   /// A TCP connection from the client host to the server host, set up on threads in each.

@@ -19,6 +19,24 @@ enum WireCheck {
 
   static let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
 
+  /// Replays `target` with `socklab run --json` (and `--pcap capture`), expects it green, and
+  /// returns its transcript document.
+  static func replay(_ target: String, pcap capture: String? = nil, timeout: TimeInterval = 90) throws -> [String: Any] {
+    let run = try Socklab.run(["run", target, "--json"] + (capture.map { ["--pcap", $0] } ?? []), timeout: timeout)
+    #expect(run.status == 0, "\(run.output)\(run.errors)")
+    return try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+  }
+
+  /// Replays a lesson written here, from a file in a folder of its own.
+  static func replay(lesson text: String, named name: String) throws -> [String: Any] {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-wire-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent(name)
+    try text.write(to: file, atomically: true, encoding: .utf8)
+    return try replay(file.path, timeout: 60)
+  }
+
   /// The shipped lessons that run on hosts of their own.
   static var lessons: [String] {
     ((try? LessonLibrary.load(Socklab.packageRoot.path + "/Lessons").lessons) ?? []).filter { !$0.hosts.isEmpty }.map(\.id)
@@ -39,9 +57,7 @@ extension Live {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       defer { try? FileManager.default.removeItem(at: folder) }
       let capture = folder.appendingPathComponent("\(lesson).pcapng").path
-      let run = try Socklab.run(["run", lesson, "--json", "--pcap", capture], timeout: 90)
-      #expect(run.status == 0, "\(run.output)\(run.errors)")
-      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let document = try WireCheck.replay(lesson, pcap: capture)
       let pane = try #require(document["wire"] as? [[String: Any]]).filter { $0["kind"] as? String != "IP" }
       let dissected = try Socklab.run(
         [
@@ -74,9 +90,7 @@ extension Live {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       defer { try? FileManager.default.removeItem(at: folder) }
       let capture = folder.appendingPathComponent("handshake.pcapng").path
-      let run = try Socklab.run(["run", "handshake-on-the-wire", "--json", "--pcap", capture], timeout: 60)
-      #expect(run.status == 0, "\(run.output)\(run.errors)")
-      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let document = try WireCheck.replay("handshake-on-the-wire", pcap: capture, timeout: 60)
       let pane = try #require(document["wire"] as? [[String: Any]])
       let dissected = try Socklab.run(
         [
@@ -126,9 +140,6 @@ extension Live {
     /// back in order, and says with a duplicate ACK that it saw a gap.
     @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
     func reorderedSegmentsArriveSwappedAndAreReadInOrder() throws {
-      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-reorder-\(UUID().uuidString)")
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(at: folder) }
       let lesson = """
         ---
         id: reorder
@@ -166,11 +177,7 @@ extension Live {
         ```
 
         """
-      let file = folder.appendingPathComponent("30-reorder.md")
-      try lesson.write(to: file, atomically: true, encoding: .utf8)
-      let run = try Socklab.run(["run", file.path, "--json"], timeout: 60)
-      #expect(run.status == 0, "\(run.output)\(run.errors)")
-      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let document = try WireCheck.replay(lesson: lesson, named: "30-reorder.md")
       let wire = try #require(document["wire"] as? [[String: Any]])
       let data = wire.filter { ($0["length"] as? Int ?? 0) > 0 }
       #expect(data.first?["fate"] as? String == "reordered", "\(data)")
@@ -184,14 +191,7 @@ extension Live {
     /// what the client sent, and the server's kernel answers it.
     @Test(.enabled(if: WireCheck.hosts, "needs user namespaces"))
     func aKeepaliveProbeIsNamed() throws {
-      let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-keepalive-\(UUID().uuidString)")
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(at: folder) }
-      let file = folder.appendingPathComponent("31-keepalive.md")
-      try Self.keepaliveLesson.write(to: file, atomically: true, encoding: .utf8)
-      let run = try Socklab.run(["run", file.path, "--json"], timeout: 60)
-      #expect(run.status == 0, "\(run.output)\(run.errors)")
-      let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let document = try WireCheck.replay(lesson: Self.keepaliveLesson, named: "31-keepalive.md")
       let wire = try #require(document["wire"] as? [[String: Any]])
       let probe = try #require(wire.first { ($0["cause"] as? String ?? "").contains("keepalive probe") }, "\(wire)")
       #expect(probe["from"] as? String == "client")
@@ -201,8 +201,8 @@ extension Live {
     static let keepaliveLesson = """
 ---
 id: keepalive-test
-title: t
-summary: s
+title: Keep-alive
+summary: An idle connection probed every second.
 level: advanced
 actors: server, client
 hosts: client, server
@@ -210,13 +210,13 @@ prerequisites: none
 time: 5 min
 ---
 
-# t
+# Keep-alive
 
-x
+An idle connection with keep-alives of one second.
 
-## a
+## Probed
 
-x
+The client waits a second and a half without sending; its kernel probes the server.
 
 ```lab
 server: s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = fd
