@@ -91,15 +91,50 @@ static pthread_mutex_t socklab_nl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int socklab_nl = -1;
 static uint32_t socklab_nl_seq = 0;
 
-static int socklab_diag_locked(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
+/* sock_diag sockets opened inside the lab's own network namespaces (a netlink socket answers for
+   the namespace it was made in): the sockets of actors on hosts are found there. */
+#define SOCKLAB_DIAG_NAMESPACES 16
+static int socklab_nl_hosts[SOCKLAB_DIAG_NAMESPACES];
+static int socklab_nl_host_count = 0;
+
+int socklab_diag_add_namespace(int fd) {
+  pthread_mutex_lock(&socklab_nl_lock);
+  int added = socklab_nl_host_count < SOCKLAB_DIAG_NAMESPACES;
+  if (added) socklab_nl_hosts[socklab_nl_host_count++] = fd;
+  pthread_mutex_unlock(&socklab_nl_lock);
+  return added ? 0 : -ENOSPC;
+}
+
+void socklab_diag_remove_namespace(int fd) {
+  pthread_mutex_lock(&socklab_nl_lock);
+  for (int i = 0; i < socklab_nl_host_count; i++) {
+    if (socklab_nl_hosts[i] != fd) continue;
+    socklab_nl_hosts[i] = socklab_nl_hosts[--socklab_nl_host_count];
+    break;
+  }
+  pthread_mutex_unlock(&socklab_nl_lock);
+}
+
+static int socklab_diag_locked(int nl, struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
                                struct socklab_diag_entry *out, int max);
 
-/* Sends one sock_diag request for TCP sockets and collects the answers into `out`. */
+/* Sends one sock_diag request for TCP sockets and collects the answers into `out`: first from
+   the lab's namespaces, then from the process's own. An exact lookup (max 1) stops at the first
+   namespace that knows the connection. */
 static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
                                 struct socklab_diag_entry *out, int max) {
   pthread_mutex_lock(&socklab_nl_lock);
+  int total = 0;
+  for (int i = 0; i < socklab_nl_host_count && total < max; i++) {
+    int count = socklab_diag_locked(socklab_nl_hosts[i], req, dump, filter, filter_len, out + total, max - total);
+    if (count > 0) total += count;
+  }
+  if (total >= max && !dump) {
+    pthread_mutex_unlock(&socklab_nl_lock);
+    return total;
+  }
   if (socklab_nl < 0) socklab_nl = socklab_private_fd(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  int count = socklab_nl < 0 ? -1 : socklab_diag_locked(req, dump, filter, filter_len, out, max);
+  int count = socklab_nl < 0 ? -1 : socklab_diag_locked(socklab_nl, req, dump, filter, filter_len, out + total, max - total);
   if (count < 0 && socklab_nl >= 0) {
     /* After a failure the socket may hold half an answer: start afresh next time. */
     int saved = errno;
@@ -108,7 +143,8 @@ static int socklab_diag_request(struct inet_diag_req_v2 *req, int dump, const vo
     errno = saved;
   }
   pthread_mutex_unlock(&socklab_nl_lock);
-  return count;
+  if (count < 0) return total > 0 ? total : count;
+  return total + count;
 }
 
 /* Where socklab_diag_locked's answers go. */
@@ -133,10 +169,10 @@ static void socklab_diag_keep(const struct inet_diag_msg *d, void *context) {
   e->wqueue = d->idiag_wqueue;
 }
 
-static int socklab_diag_locked(struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
+static int socklab_diag_locked(int nl, struct inet_diag_req_v2 *req, int dump, const void *filter, int filter_len,
                                struct socklab_diag_entry *out, int max) {
   struct socklab_diag_out o = {out, max, 0};
-  int n = socklab_diag_walk(socklab_nl, ++socklab_nl_seq, req, dump, filter, filter_len, socklab_diag_keep, &o);
+  int n = socklab_diag_walk(nl, ++socklab_nl_seq, req, dump, filter, filter_len, socklab_diag_keep, &o);
   return n < 0 ? -1 : o.count;
 }
 

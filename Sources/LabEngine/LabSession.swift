@@ -20,14 +20,43 @@ public struct SessionConfiguration: Sendable {
   /// every actor on this machine's loopback.
   public var hosts: [HostSpec] = []
 
+  /// Actors that share one host of the lab's, whose loopback the Wire pane shows (a lesson's
+  /// `wire: loopback`), when this machine allows it; otherwise they run on this machine's
+  /// loopback as usual, and the session's `wireProblem` says why.
+  public var sharedHost: [String] = []
+
   public init(
-    port: UInt16? = nil, allowRemote: Bool = false, kernel: any KernelInspector = Kernel.current, hosts: [HostSpec] = []
+    port: UInt16? = nil, allowRemote: Bool = false, kernel: any KernelInspector = Kernel.current, hosts: [HostSpec] = [],
+    sharedHost: [String] = []
   ) {
     self.port = port
     self.allowRemote = allowRemote
     self.kernel = kernel
     self.hosts = hosts
+    self.sharedHost = sharedHost
   }
+}
+
+extension SessionConfiguration {
+  /// Where a lesson's actors run: on hosts of their own (`hosts:`), on one host they share whose
+  /// loopback is watched (`wire: loopback`), or on this machine's loopback.
+  public mutating func place(_ lesson: Lesson) {
+    guard hosts.isEmpty, sharedHost.isEmpty else { return }
+    hosts = HostSpec.numbered(lesson.hosts)
+    if lesson.hosts.isEmpty, lesson.wireOnLoopback { sharedHost = lesson.actors }
+  }
+}
+
+extension LabSession {
+  /// The lesson as this session plays it: without its wire lines when it only watches its
+  /// loopback and the session could not make the host.
+  public func playable(_ lesson: Lesson) -> Lesson {
+    lesson.wireOnLoopback && wire == nil ? lesson.withoutWireLines() : lesson
+  }
+
+  /// Whether the session's actors run on this machine's own loopback, where ports are shared
+  /// with every other program (and with an earlier run's TIME-WAIT).
+  public var isOnMachineLoopback: Bool { wire == nil }
 }
 
 /// A lab session: actors on their own threads running statements for real, an ordered event
@@ -79,13 +108,15 @@ public final class LabSession: @unchecked Sendable {
     evaluator = Evaluator(environment: environment, kernel: kernel)
     var wire: SessionWire?
     var problem: WireError?
-    if !configuration.hosts.isEmpty {
+    if !configuration.hosts.isEmpty || !configuration.sharedHost.isEmpty {
       do {
-        let network = try HostNetwork(hosts: configuration.hosts)
+        let network =
+          configuration.hosts.isEmpty
+          ? try HostNetwork(sharing: configuration.sharedHost) : try HostNetwork(hosts: configuration.hosts)
         // So that `socklab exec HOST -- COMMAND` can join a host from another terminal.
         network.publish(in: StatePaths.current().runtime)
         wire = SessionWire(network: network, began: MonotonicClock.nanoseconds())
-        environment.setWire(wire!, hostActors: Set(configuration.hosts.map(\.name)))
+        environment.setWire(wire!, hostActors: Set(network.hosts.map(\.name)))
       } catch {
         problem = error
       }
@@ -101,6 +132,10 @@ public final class LabSession: @unchecked Sendable {
       return self.environment.openDescriptors.contains { (self.kernel.unsentBytes(fd: $0) ?? 0) > 0 }
     }
     environment.setSleepQuery { [weak self] fd in self?.sleepingIn(fd: fd) }
+    if let wire, wire.network.isShared {
+      let owners = LoopbackOwners(environment: environment)
+      wire.relay.resolveEnds { owners.ends(of: $0) }
+    }
   }
 
   /// The kernel function in which the call blocked on `fd` sleeps (the call's first argument).

@@ -43,11 +43,13 @@ public final class LessonRunner {
   public init(lesson: Lesson, configuration: SessionConfiguration = SessionConfiguration(), wake: @escaping @Sendable () -> Void = {}) {
     var configuration = configuration
     // A lesson with hosts gets its private network, built again on every replay.
-    if configuration.hosts.isEmpty { configuration.hosts = HostSpec.numbered(lesson.hosts) }
+    configuration.place(lesson)
     self.configuration = configuration
     self.wake = wake
-    state = LessonState(lesson: lesson)
     session = LabSession(configuration: configuration)
+    // Without its host, a lesson that watches its loopback plays as on any machine: no wire
+    // lines, no Wire pane.
+    state = LessonState(lesson: session.playable(lesson))
     session.log.observe { _ in wake() }
     sampler = KernelSampler(session: session, grace: grace, wake: wake)
     refreshFromSession()
@@ -307,7 +309,9 @@ public final class LessonRunner {
   /// wire and starts the pane again.
   private func refreshWire() -> Bool {
     guard let wire = session.wire else {
-      let problem = session.wireProblem.map { LessonState.WireProblem(reason: $0.reason, fix: $0.fix) }
+      // A lesson that only watches its loopback plays without it and does not complain.
+      let problem =
+        state.lesson.wireOnLoopback ? nil : session.wireProblem.map { LessonState.WireProblem(reason: $0.reason, fix: $0.fix) }
       if state.wireProblem != problem {
         state.wireProblem = problem
         return true

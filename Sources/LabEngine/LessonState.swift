@@ -126,6 +126,16 @@ public struct LessonState: Sendable, Equatable {
   /// The port `PORT` stands for.
   public var port: UInt16 { ports["PORT"] ?? 0 }
   public var step: Step { lesson.steps[stepIndex] }
+
+  /// Whether the Wire pane takes the Address pane's place. In a lesson on hosts, always (with
+  /// the reason, where there are none). In one that watches its loopback, on the steps that ask
+  /// about the wire, and only where the wire is there: the other steps keep their Address pane.
+  public var showsWire: Bool {
+    if lesson.wireOnLoopback {
+      return wire != nil && statements[stepRanges[stepIndex]].contains { $0.actorName == WireLanguage.actor }
+    }
+    return wire != nil || wireProblem != nil
+  }
   public var isFinished: Bool { stepIndex == lesson.steps.count - 1 && nextLine >= stepRanges[stepIndex].upperBound }
 
   /// The statement the next advance runs, if it belongs to the step on screen.
@@ -164,11 +174,14 @@ public struct LessonState: Sendable, Equatable {
   }
 
   /// The step's outside command with the session's ports filled in: `nc 127.0.0.1 40123`.
+  /// On a host the actors share, the command joins that host first (`socklab exec server --
+  /// nc 127.0.0.1 40123`): the machine's own 127.0.0.1 is another loopback.
   public var outsideCommand: String? {
     guard var command = step.outside else { return nil }
     for (name, port) in ports.sorted(by: { $0.key.count > $1.key.count }) {
       command = command.replacingAll(name, with: String(port))
     }
+    if let wire, wire.sharedHost, let host = wire.hosts.first?.name { command = "socklab exec \(host) -- " + command }
     return command
   }
 }

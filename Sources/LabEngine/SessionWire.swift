@@ -56,6 +56,9 @@ public final class SessionWire: WireLink, @unchecked Sendable {
   public var lineMark: Int { mark.load(ordering: .sequentiallyConsistent) }
 
   public func obey(_ command: WireCommand) -> String? {
+    if network.isShared {
+      return "the actors share one host here, and the lab only watches its loopback; to drop, delay or hold a segment, give them hosts of their own (a lesson's hosts:, :hosts in free play)"
+    }
     let hosts = network.hosts.map(\.name)
     for name in [command.from, command.to].compactMap({ $0 }) where !hosts.contains(name) {
       return "\(name) is not a host of this lesson (its hosts are \(hosts.joined(separator: ", ")))"

@@ -84,6 +84,8 @@ public struct WireState: Sendable, Equatable {
   public var forgotten = 0
   /// The hosts and their addresses, in order.
   public var hosts: [(name: String, address: String)] = []
+  /// Whether the actors share one host and the wire is its loopback, watched but not changed.
+  public var sharedHost = false
   /// When the current step began (monotonic nanoseconds): the pane's times count from it.
   public var stepBegan: UInt64 = 0
   /// The wire commands still waiting for their segments.
@@ -94,7 +96,7 @@ public struct WireState: Sendable, Equatable {
   public var lineMark = 0
 
   public static func == (a: WireState, b: WireState) -> Bool {
-    a.rows == b.rows && a.forgotten == b.forgotten && a.hosts.map(\.name) == b.hosts.map(\.name) && a.stepBegan == b.stepBegan
+    a.rows == b.rows && a.forgotten == b.forgotten && a.hosts.map(\.name) == b.hosts.map(\.name) && a.sharedHost == b.sharedHost && a.stepBegan == b.stepBegan
       && a.commands == b.commands && a.segmentsByLine == b.segmentsByLine && a.lineMark == b.lineMark
   }
 }
@@ -136,6 +138,7 @@ final class WireLinker {
   init(network: HostNetwork, keepAll: Bool = false) {
     self.keepAll = keepAll
     state.hosts = network.hosts.map { ($0.name, $0.address.description) }
+    state.sharedHost = network.isShared
   }
 
   /// Takes in what happened since the last call; returns whether anything changed.
@@ -224,7 +227,9 @@ final class WireLinker {
     switch packet.transport {
     case .tcp(let tcp):
       let flow = Flow(source: packet.source, sourcePort: tcp.sourcePort, destination: packet.destination, destinationPort: tcp.destinationPort)
-      if tcp.flags.contains(.syn) || initial[flow] == nil { initial[flow] = initial[flow] ?? tcp.seq }
+      // A side first seen without its SYN (a reset answering a SYN) counts from one before its
+      // first number, as Wireshark does: that segment is seq 1.
+      if initial[flow] == nil { initial[flow] = tcp.flags.contains(.syn) ? tcp.seq : tcp.seq &- 1 }
       let base = initial[flow] ?? tcp.seq
       row.kind = tcp.flags.name
       row.seq = tcp.seq &- base

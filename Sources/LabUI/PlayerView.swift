@@ -28,7 +28,7 @@ extension AppState {
       context.lesson = (width, context.lessonLines(width: width))
     }
     let pinned = context.lesson?.lines.pinned.count ?? 0
-    let hasWire = run.wire != nil || run.wireProblem != nil
+    let hasWire = run.showsWire
     let presentation = freePlay == nil ? PresentationLayout.panes(ui.presenting, step: run.step, wire: hasWire) : nil
     let layout = PlayerLayout(
       width: canvas.width, height: canvas.height, zoomed: ui.zoomed, socketRows: socketLines, pinnedRows: pinned,

@@ -89,7 +89,8 @@ public enum Update {
     state.selection = index
     state.screen = .player
     state.player = PlayerUI()
-    state.player.cLines = CRenderer.render(lesson.script)
+    state.player.cLines = CRenderer.render(
+      (lesson.wireOnLoopback && state.hostsProblem != nil ? lesson.withoutWireLines() : lesson).script)
     state.freePlay = nil
     state.run = nil
     if !lesson.hosts.isEmpty, let problem = state.hostsProblem {
@@ -118,7 +119,7 @@ public enum Update {
     guard let run = state.run else { return key == .character("q") ? leave(&state) : [] }
     var ui = state.player
     defer { state.player = ui }
-    let hasWire = run.wire != nil || run.wireProblem != nil
+    let hasWire = run.showsWire
     if ui.focus == .wire, let rows = run.wire?.rows.filter({ $0.kind != "ARP" || ui.wireShowsARP }), !rows.isEmpty {
       // In the Wire pane the arrows choose a segment and Enter opens its header, byte by byte.
       let at = ui.wireSelection.flatMap { selected in rows.firstIndex { $0.index == selected } }
@@ -276,6 +277,11 @@ public enum Update {
     if state.freePlay != nil {
       FreePlayUpdate.noteFailure(&state, before: before, after: run)
       return []
+    }
+    // A lesson that watches its loopback plays without its wire lines where the lab could not
+    // make its host: the Code pane shows the lines that play.
+    if state.player.cLines.count != run.statements.count {
+      state.player.cLines = CRenderer.render(Script(statements: run.statements))
     }
     // A step reached by a jump (g, --step) counts as reached, as one reached by Space does.
     if run.stepIndex > (state.progress.lessons[run.lesson.id]?.step ?? 0) {

@@ -34,8 +34,13 @@ extension PaneContext {
     }
     let sep = unicode ? "·" : "|"
     var lines: [StyledLine] = []
-    let hosts = wire.hosts.map { "\($0.name) \($0.address)" }.joined(separator: unicode ? " ⇄ " : " <-> ")
-    lines.append([Span(hosts, theme.bold)])
+    if wire.sharedHost {
+      // One host of the lab's own: every actor is 127.0.0.1 there, and only ports tell them apart.
+      lines.append([Span("the lab's host: loopback 127.0.0.1", theme.bold)])
+    } else {
+      let hosts = wire.hosts.map { "\($0.name) \($0.address)" }.joined(separator: unicode ? " ⇄ " : " <-> ")
+      lines.append([Span(hosts, theme.bold)])
+    }
     let rows = wireRows
     var summary = "\(rows.count) segment\(rows.count == 1 ? "" : "s")"
     if wire.forgotten > 0 { summary += " \(sep) \(wire.forgotten) older not kept" }

@@ -29,14 +29,19 @@ public struct Lesson: Sendable, Equatable {
   /// The actors that run on hosts of their own (`hosts:`), in order: 10.50.0.1, 10.50.0.2, …
   /// joined through the lab's wire. Empty: every actor shares this machine's loopback.
   public var hosts: [String] = []
+  /// `wire: loopback`: where the lab can make a host of its own, the actors share it and the
+  /// Wire pane shows its loopback (watched, never changed: no wire commands). Elsewhere the
+  /// lesson plays on this machine's loopback, with its wire questions left out.
+  public var wireOnLoopback = false
 
   public init(
     id: String, title: String, summary: String, level: Level, actors: [String], prerequisites: [String], group: String? = nil,
     minutes: Int, number: Int, file: String, introduction: String, steps: [Step], isOutline: Bool = false,
-    hosts: [String] = []
+    hosts: [String] = [], wireOnLoopback: Bool = false
   ) {
     self.isOutline = isOutline
     self.hosts = hosts
+    self.wireOnLoopback = wireOnLoopback
     self.id = id
     self.title = title
     self.summary = summary
@@ -64,6 +69,25 @@ public struct Lesson: Sendable, Equatable {
   /// Every call line of the lesson, in order: what a replay runs.
   public var script: Script {
     Script(statements: steps.flatMap(\.statements), file: file)
+  }
+
+  /// The lesson as it plays where there is no wire: its wire lines left out, each step's
+  /// prediction still pointing at its own line.
+  public func withoutWireLines() -> Lesson {
+    var lesson = self
+    for index in lesson.steps.indices {
+      let statements = lesson.steps[index].statements
+      let kept = statements.indices.filter { statements[$0].actorName != WireLanguage.actor }
+      lesson.steps[index].statements = kept.map { statements[$0] }
+      if let prediction = lesson.steps[index].prediction {
+        if let at = kept.firstIndex(of: prediction.statementIndex) {
+          lesson.steps[index].prediction?.statementIndex = at
+        } else {
+          lesson.steps[index].prediction = nil
+        }
+      }
+    }
+    return lesson
   }
 
   /// The step a line of the lesson file belongs to.

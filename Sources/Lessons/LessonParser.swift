@@ -7,7 +7,7 @@ public enum LessonParser {
   /// The front matter keys, in the order a lesson writes them.
   public static let requiredKeys = ["id", "title", "summary", "level", "actors", "prerequisites", "time"]
   /// Keys a lesson may leave out.
-  public static let optionalKeys = ["group", "hosts"]
+  public static let optionalKeys = ["group", "hosts", "wire"]
 
   /// Where each front matter key was written, for pointing at it.
   public struct FrontMatterLines: Sendable, Equatable {
@@ -90,11 +90,23 @@ private struct LessonReader {
         "host \(host) is not one of the actors", line: frontMatterLines.lines["hosts"] ?? 1,
         hint: "each host is an actor that runs on it: hosts: client, server (now actors: \(actors.joined(separator: ", ")))")
     }
+    let wireOnLoopback = fields["wire"] == "loopback"
+    if let wire = fields["wire"], wire != "loopback" {
+      problem(
+        "wire: \(wire) is not a kind of wire", line: frontMatterLines.lines["wire"] ?? 1,
+        hint: "`wire: loopback` lets the actors share a host whose loopback the Wire pane shows; hosts of their own are `hosts: client, server`")
+    } else if wireOnLoopback, !hosts.isEmpty {
+      problem(
+        "both hosts: and wire: loopback", line: frontMatterLines.lines["wire"] ?? 1,
+        hint: "choose one: hosts of their own (hosts:), or one shared host whose loopback is watched (wire: loopback)")
+    }
     var known = Parser.builtins
     var steps: [Step] = []
     for raw in rawSteps {
       steps.append(
-        outline ? Step(title: raw.title, prose: "", line: raw.line) : step(raw, actors: actors, hosts: hosts, known: &known))
+        outline
+          ? Step(title: raw.title, prose: "", line: raw.line)
+          : step(raw, actors: actors, hosts: hosts, loopbackWire: wireOnLoopback, known: &known))
     }
     if rawSteps.isEmpty {
       problem(
@@ -106,7 +118,7 @@ private struct LessonReader {
       id: fields["id"] ?? "", title: fields["title"] ?? "", summary: fields["summary"] ?? "", level: level ?? .beginner,
       actors: actors, prerequisites: fields["prerequisites"] == "none" ? [] : list(fields["prerequisites"]),
       group: fields["group"].flatMap { $0.isEmpty ? nil : $0 }, minutes: minutes(fields["time"]) ?? 0, number: fileNumber ?? 0,
-      file: file, introduction: introduction, steps: steps, isOutline: outline, hosts: hosts)
+      file: file, introduction: introduction, steps: steps, isOutline: outline, hosts: hosts, wireOnLoopback: wireOnLoopback)
   }
 
   private var fileNumber: Int? {
@@ -142,7 +154,7 @@ private struct LessonReader {
       guard LessonParser.requiredKeys.contains(key) || LessonParser.optionalKeys.contains(key) else {
         problem(
           "unknown front matter key \(key)", line: index + 1,
-          hint: "the keys are \(LessonParser.requiredKeys.joined(separator: ", ")), and optionally group")
+          hint: "the keys are \(LessonParser.requiredKeys.joined(separator: ", ")), and optionally \(LessonParser.optionalKeys.joined(separator: ", "))")
         continue
       }
       fields[key] = value
@@ -294,7 +306,9 @@ private struct LessonReader {
 
   // MARK: - Steps
 
-  private mutating func step(_ raw: RawStep, actors: [String], hosts: [String], known: inout Set<String>) -> Step {
+  private mutating func step(
+    _ raw: RawStep, actors: [String], hosts: [String], loopbackWire: Bool, known: inout Set<String>
+  ) -> Step {
     if raw.title.isEmpty { problem("a step without a title", line: raw.line, hint: "write the step's title after ##") }
     let prose = tidy(raw.prose)
     if prose.isEmpty {
@@ -307,10 +321,20 @@ private struct LessonReader {
         guard var statement = try Parser.parseLine(text, line: line, known: &known) else { continue }
         if statement.actor == nil, actors.count == 1 { statement.actor = actors[0] }
         if statement.actor == WireLanguage.actor {
-          if hosts.isEmpty {
+          if loopbackWire {
+            if statement.expression.callName == "wire:" {
+              problem(
+                "a wire command in a lesson that only watches its loopback", line: line, column: statement.location.column,
+                hint: "a loopback cannot be made to drop or delay: give the actors hosts of their own with `hosts: client, server`")
+            } else if statement.expectation == .prediction {
+              problem(
+                "a prediction on a wire line in a lesson whose wire is optional", line: line, column: statement.location.column,
+                hint: "where the lab cannot make its host, the lesson's wire lines are left out: ask the prediction on a call")
+            }
+          } else if hosts.isEmpty {
             problem(
               "a wire line in a lesson without hosts", line: line, column: statement.location.column,
-              hint: "add `hosts: client, server` to the front matter: the wire runs between the lesson's own hosts")
+              hint: "add `hosts: client, server` to the front matter (the wire runs between the lesson's own hosts), or `wire: loopback` to watch the loopback")
           }
         } else if let actor = statement.actor, !actors.contains(actor) {
           problem(

@@ -1,3 +1,4 @@
+import CShims
 import CWire
 import SocketKit
 import Synchronization
@@ -122,15 +123,21 @@ public struct HostSpec: Sendable, Equatable {
 
 /// The lab's private network: each host in a network namespace of its own, with its own
 /// address and TCP/IP stack, and a veth whose other end sits in a middle namespace where the
-/// relay forwards every frame. Everything lives in this process: when it ends, the namespaces,
-/// links and threads end with it.
+/// relay forwards every frame. Or, shared by several actors, one host whose loopback the lab
+/// watches (it cannot change what crosses a loopback, only see it). Everything lives in this
+/// process: when it ends, the namespaces, links and threads end with it.
 public final class HostNetwork: @unchecked Sendable {
   public let hosts: [HostSpec]
   public let relay: WireRelay
+  /// Whether the actors share one host and the wire is its loopback.
+  public let isShared: Bool
   /// How long building the network took, in nanoseconds.
   public let setupNanoseconds: UInt64
   private let namespaces: [String: Int32]
   private let middle: Int32
+  /// sock_diag sockets made in each host, so that the lab's kernel queries see its hosts'
+  /// connections (TIME-WAIT, accept queues) as well as the machine's.
+  private let diagSockets: [Int32]
   private let closed = Atomic<Bool>(false)
   private let published = Mutex<String?>(nil)
 
@@ -138,41 +145,72 @@ public final class HostNetwork: @unchecked Sendable {
   public static let hostLink = "eth0"
 
   /// Builds the network. Throws the reason when this machine does not allow it.
-  public init(hosts: [HostSpec], mtu: Int = 1500) throws(WireError) {
+  public convenience init(hosts: [HostSpec], mtu: Int = 1500) throws(WireError) {
+    try self.init(hosts: hosts, shared: false, mtu: mtu)
+  }
+
+  /// One host for every actor named, each with the address 127.0.0.1: their connections cross
+  /// the host's loopback, which the relay watches. Throws the reason when this machine does not
+  /// allow it.
+  public convenience init(sharing names: [String]) throws(WireError) {
+    try self.init(hosts: names.map { HostSpec(name: $0, address: IPv4Address(127, 0, 0, 1)) }, shared: true, mtu: 65_536)
+  }
+
+  private init(hosts: [HostSpec], shared: Bool, mtu: Int) throws(WireError) {
     let began = MonotonicClock.nanoseconds()
     if case .unavailable(let reason, let fix) = WireSupport.availability { throw WireError(reason, fix: fix) }
     if case .notTried = WireSupport.availability {
       throw WireError("the lab did not make its user namespace at start-up", fix: "report this")
     }
     self.hosts = hosts
-    let result = Mutex<Result<(Int32, [String: Int32]), WireError>>(.failure(WireError("not built")))
+    isShared = shared
+    let result = Mutex<Result<Built, WireError>>(.failure(WireError("not built")))
     // Namespaces are a thread's: this thread moves into each in turn and then ends, which no
     // other thread of the lab could do (none of them may ever come back).
     guard
       let builder = startThread({
-        let built = Self.build(hosts: hosts, mtu: mtu)
+        let built = shared ? Self.buildShared(hosts: hosts) : Self.build(hosts: hosts, mtu: mtu)
         result.withLock { $0 = built }
       })
     else { throw WireError("no thread to build the hosts") }
     pthread_join(builder, nil)
-    let (middle, namespaces): (Int32, [String: Int32])
+    let built: Built
     switch result.withLock({ $0 }) {
-    case .success(let built): (middle, namespaces) = built
+    case .success(let done): built = done
     case .failure(let error):
       // Refused inside the namespace (AppArmor lets it be made, then forbids what is done in it).
       if error.code == EPERM { WireSupport.markUnavailable(error) }
       throw error
     }
-    self.middle = middle
-    self.namespaces = namespaces
+    middle = built.middle
+    namespaces = built.namespaces
+    diagSockets = built.diag
     do {
-      relay = try WireRelay(middle: middle, ports: hosts.enumerated().map { (Self.peerLink($0.offset), $0.element.name) })
+      if shared {
+        relay = try WireRelay(tapping: "lo", in: built.middle)
+      } else {
+        relay = try WireRelay(middle: built.middle, ports: hosts.enumerated().map { (Self.peerLink($0.offset), $0.element.name) })
+      }
     } catch {
-      for fd in namespaces.values { Glibc.close(fd) }
-      Glibc.close(middle)
+      built.release()
       throw error
     }
+    for fd in diagSockets { _ = socklab_diag_add_namespace(fd) }
     setupNanoseconds = MonotonicClock.nanoseconds() - began
+  }
+
+  /// What the builder thread made: the namespaces (the wire's is the shared host itself when
+  /// the actors share one) and a sock_diag socket in each host.
+  private struct Built: Sendable {
+    var middle: Int32
+    var namespaces: [String: Int32]
+    var diag: [Int32]
+
+    func release() {
+      for fd in diag { Glibc.close(fd) }
+      for fd in Set(namespaces.values) where fd != middle { Glibc.close(fd) }
+      if middle >= 0 { Glibc.close(middle) }
+    }
   }
 
   /// Moves the calling thread into the network namespace `fd` names, for good: sockets it
@@ -192,6 +230,7 @@ public final class HostNetwork: @unchecked Sendable {
 
   /// Sets the MTU of every host's link and of the wire's; returns why not, when it cannot.
   public func setMTU(_ bytes: Int) -> String? {
+    if isShared { return "the actors share one host here: its loopback's MTU is not the lab's to change" }
     let failure = Mutex<String?>(nil)
     let hosts = self.hosts
     let namespaces = self.namespaces
@@ -219,8 +258,8 @@ public final class HostNetwork: @unchecked Sendable {
     let began = MonotonicClock.nanoseconds()
     unpublish()
     relay.stop()
-    for fd in namespaces.values { Glibc.close(fd) }
-    Glibc.close(middle)
+    for fd in diagSockets { socklab_diag_remove_namespace(fd) }
+    Built(middle: middle, namespaces: namespaces, diag: diagSockets).release()
     return MonotonicClock.nanoseconds() - began
   }
 
@@ -228,39 +267,62 @@ public final class HostNetwork: @unchecked Sendable {
 
   static func peerLink(_ index: Int) -> String { "wire\(index)" }
 
-  private static func build(hosts: [HostSpec], mtu: Int) -> Result<(Int32, [String: Int32]), WireError> {
-    func check(_ status: Int32, _ what: String) throws(WireError) {
-      guard status >= 0 else {
-        throw WireError("\(what): \(String(cString: strerror(-status)))", code: -status)
-      }
+  private static func check(_ status: Int32, _ what: String) throws(WireError) {
+    guard status >= 0 else {
+      throw WireError("\(what): \(String(cString: strerror(-status)))", code: -status)
     }
-    var made: [String: Int32] = [:]
-    var middle: Int32 = -1
+  }
+
+  /// A sock_diag socket answering for the namespace the calling thread is in.
+  private static func diagSocket() throws(WireError) -> Int32 {
+    let fd = socklab_private_fd(socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 4 /* NETLINK_SOCK_DIAG */))
+    try check(fd < 0 ? -errno : fd, "a sock_diag socket")
+    return fd
+  }
+
+  private static func build(hosts: [HostSpec], mtu: Int) -> Result<Built, WireError> {
+    var built = Built(middle: -1, namespaces: [:], diag: [])
     do throws(WireError) {
-      middle = socklab_wire_new_netns()
-      try check(middle, "a network namespace for the wire")
+      built.middle = socklab_wire_new_netns()
+      try check(built.middle, "a network namespace for the wire")
       try check(socklab_wire_link_up("lo", 0), "lo up on the wire")
       _ = socklab_wire_quiet_ipv6()
       for (index, host) in hosts.enumerated() {
         let fd = socklab_wire_new_netns()
         try check(fd, "a network namespace for \(host.name)")
-        made[host.name] = fd
+        built.namespaces[host.name] = fd
         try check(socklab_wire_link_up("lo", 0), "lo up on \(host.name)")
         _ = socklab_wire_quiet_ipv6()
-        try check(socklab_wire_veth(hostLink, peerLink(index), middle), "a veth for \(host.name)")
+        built.diag.append(try diagSocket())
+        try check(socklab_wire_veth(hostLink, peerLink(index), built.middle), "a veth for \(host.name)")
         try check(socklab_wire_tx_checksum_off(hostLink), "checksum offload off on \(host.name)")
         try check(socklab_wire_add_ipv4(hostLink, host.address.networkOrder, 24), "\(host.address) on \(host.name)")
         try check(socklab_wire_link_up(hostLink, Int32(mtu)), "\(hostLink) up on \(host.name)")
       }
-      try check(socklab_wire_setns(middle), "into the wire's namespace")
+      try check(socklab_wire_setns(built.middle), "into the wire's namespace")
       for index in hosts.indices {
         try check(socklab_wire_tx_checksum_off(peerLink(index)), "checksum offload off on the wire")
         try check(socklab_wire_link_up(peerLink(index), Int32(mtu)), "the wire's link \(index) up")
       }
-      return .success((middle, made))
+      return .success(built)
     } catch {
-      for fd in made.values { Glibc.close(fd) }
-      if middle >= 0 { Glibc.close(middle) }
+      built.release()
+      return .failure(error)
+    }
+  }
+
+  /// One namespace with its loopback up, for every host named: the relay watches that loopback.
+  private static func buildShared(hosts: [HostSpec]) -> Result<Built, WireError> {
+    var built = Built(middle: -1, namespaces: [:], diag: [])
+    do throws(WireError) {
+      built.middle = socklab_wire_new_netns()
+      try check(built.middle, "a network namespace for the lab's host")
+      try check(socklab_wire_link_up("lo", 0), "lo up on the lab's host")
+      built.diag.append(try diagSocket())
+      for host in hosts { built.namespaces[host.name] = built.middle }
+      return .success(built)
+    } catch {
+      built.release()
       return .failure(error)
     }
   }

@@ -137,6 +137,16 @@ public final class WireRelay: @unchecked Sendable {
     var statistics = Statistics()
     var rules: [WireRule] = []
     var releaseRequested = false
+
+    /// Trimmed a tenth at a time: moving the whole history for every frame would cost more
+    /// than relaying it.
+    mutating func trim() {
+      guard history.count > WireRelay.historyLimit + WireRelay.historyLimit / 10 else { return }
+      let extra = history.count - WireRelay.historyLimit
+      history.removeFirst(extra)
+      first += extra
+      statistics.forgotten += extra
+    }
   }
 
   private var ports: [Port]
@@ -148,7 +158,25 @@ public final class WireRelay: @unchecked Sendable {
   /// Called on the relay's thread after frames were recorded.
   private let observer = Mutex<(@Sendable () -> Void)?>(nil)
 
-  init(middle: Int32, ports: [(link: String, host: String)]) throws(WireError) {
+  /// Whether the relay only watches one loopback (the actors share a host): it forwards nothing,
+  /// and learns who sent each frame from `resolver`.
+  public let isTap: Bool
+  /// Names the actors at each end of a frame on a watched loopback, where every address is
+  /// 127.0.0.1 and only the ports tell them apart.
+  private let resolver = Mutex<(@Sendable (Packet) -> (from: String, to: String))?>(nil)
+
+  /// Watches `link` in the namespace `namespace` without forwarding: the frames are recorded
+  /// for the pane, the questions and the capture, and nothing else is done with them.
+  convenience init(tapping link: String, in namespace: Int32) throws(WireError) {
+    try self.init(middle: namespace, ports: [(link, "")], tap: true)
+  }
+
+  convenience init(middle: Int32, ports: [(link: String, host: String)]) throws(WireError) {
+    try self.init(middle: middle, ports: ports, tap: false)
+  }
+
+  private init(middle: Int32, ports: [(link: String, host: String)], tap: Bool) throws(WireError) {
+    isTap = tap
     self.ports = ports.map { Port(link: $0.link, host: $0.host) }
     var ends: [Int32] = [0, 0]
     guard pipe(&ends) == 0 else { throw WireError("no pipe for the relay") }
@@ -191,6 +219,12 @@ public final class WireRelay: @unchecked Sendable {
       Glibc.close(wakeWrite)
       throw error
     }
+  }
+
+  /// On a watched loopback, `body` names the actor at each end of a frame (on the relay's thread,
+  /// as the frame arrives).
+  public func resolveEnds(with body: @escaping @Sendable (Packet) -> (from: String, to: String)) {
+    resolver.withLock { $0 = body }
   }
 
   /// Calls `body` (on the relay's thread) each time frames arrive.
@@ -354,6 +388,10 @@ public final class WireRelay: @unchecked Sendable {
 
   private func handle(_ frame: [UInt8], from port: Int, stamp: Int64) {
     guard frame.count >= 14 else { return }
+    if isTap {
+      record(frame, stamp: stamp)
+      return
+    }
     macs[Self.macKey(frame, 6)] = port
     let destination = Self.macKey(frame, 0)
     let out: [Int] =
@@ -387,14 +425,7 @@ public final class WireRelay: @unchecked Sendable {
       let index = state.first + state.history.count
       state.history.append(
         WireFrame(index: index, time: time, wallTime: stampWall, from: ports[port].host, to: receivers, bytes: frame, packet: packet, fate: fate))
-      // Trimmed a tenth at a time: moving the whole history for every frame would cost more
-      // than relaying it.
-      if state.history.count > Self.historyLimit + Self.historyLimit / 10 {
-        let extra = state.history.count - Self.historyLimit
-        state.history.removeFirst(extra)
-        state.first += extra
-        state.statistics.forgotten += extra
-      }
+      state.trim()
       state.statistics.frames += 1
       state.statistics.bytes += frame.count
       if case .tcp(let tcp)? = packet?.transport { state.statistics.tcpFrames["\(ports[port].host) \(tcp.destinationPort)", default: 0] += 1 }
@@ -426,6 +457,24 @@ public final class WireRelay: @unchecked Sendable {
     if measuring.load(ordering: .relaxed) {
       let spent = MonotonicClock.nanoseconds() &- time
       shared.withLock { $0.statistics.relayNanoseconds.append(spent) }
+    }
+  }
+
+  /// A frame seen on a watched loopback: recorded with the actors at its ends, never forwarded.
+  private func record(_ frame: [UInt8], stamp: Int64) {
+    let (monotonic, wallNow) = clocks
+    let stampWall = stamp > 0 ? stamp : wallNow
+    let time = monotonic &- UInt64(max(0, wallNow - stampWall))
+    let packet = Packet.parse(frame)
+    let ends = packet.flatMap { packet in resolver.withLock { $0 }.map { $0(packet) } } ?? (from: "?", to: "?")
+    shared.withLock { state in
+      let index = state.first + state.history.count
+      state.history.append(
+        WireFrame(index: index, time: time, wallTime: stampWall, from: ends.from, to: [ends.to], bytes: frame, packet: packet, fate: .forwarded))
+      state.trim()
+      state.statistics.frames += 1
+      state.statistics.bytes += frame.count
+      if case .tcp(let tcp)? = packet?.transport { state.statistics.tcpFrames["\(ends.from) \(tcp.destinationPort)", default: 0] += 1 }
     }
   }
 

@@ -38,23 +38,27 @@ struct RehearseCommand: ParsableCommand {
     say("# rehearsal of \(lesson.title): \(lesson.steps.count) steps")
     for warning in warnings { say("warning: \(warning)") }
     let before = warnings.count
-    if let port, LabSession.whyPortIsTaken(port) != nil || LabSession.whyPortIsTaken(port &+ 1) != nil {
+    var configuration = SessionConfiguration(port: port)
+    configuration.place(lesson)
+    let session = LabSession(configuration: configuration)
+    defer { session.close() }
+    if let port, session.isOnMachineLoopback,
+      LabSession.whyPortIsTaken(port) != nil || LabSession.whyPortIsTaken(port &+ 1) != nil
+    {
       say("# not run: the lesson would fail live on these ports")
       throw ExitCode(1)
     }
-    let session = LabSession(configuration: SessionConfiguration(port: port, hosts: HostSpec.numbered(lesson.hosts)))
-    if let problem = session.wireProblem {
+    if let problem = session.wireProblem, !lesson.wireOnLoopback {
       say("# not run: this lesson needs hosts of its own, and this machine cannot build them: \(problem.reason)")
       if !problem.fix.isEmpty { say("# to allow them: \(problem.fix)") }
       throw ExitCode(1)
     }
-    defer { session.close() }
     let starts = lesson.steps.map(\.line)
     var seconds = [UInt64](repeating: 0, count: lesson.steps.count)
     var current = 0
     var began = MonotonicClock.nanoseconds()
     var failed: [String] = []
-    let report = ScriptRunner().run(lesson.script, in: session) { entry in
+    let report = ScriptRunner().run(session.playable(lesson).script, in: session) { entry in
       guard let line = entry.line else { return }
       let step = starts.lastIndex { $0 <= line } ?? 0
       if step != current {
@@ -97,14 +101,18 @@ struct RehearseCommand: ParsableCommand {
   /// that waits for a program in another terminal, a timed state asserted too late).
   static func warnings(_ lesson: Lesson, port: UInt16?) -> [String] {
     var warnings: [String] = []
-    if let port {
+    // A lesson that watches its loopback runs on a host of the lab's own where it can: there
+    // every port is free, and a program from outside joins that host with socklab exec.
+    let onSharedHost = lesson.wireOnLoopback && WireSupport.availability == .available
+    if let port, !onSharedHost {
       for (name, candidate) in [("PORT", port), ("PORT2", port &+ 1)] {
         if let why = LabSession.whyPortIsTaken(candidate) { warnings.append("\(name): \(why)") }
       }
     }
     for (index, step) in lesson.steps.enumerated() {
-      guard let outside = step.outside else { continue }
-      let program = outside.split(separator: " ").first.map(String.init) ?? outside
+      guard let note = step.outside else { continue }
+      let program = note.split(separator: " ").first.map(String.init) ?? note
+      let outside = onSharedHost ? "socklab exec \(lesson.actors.first ?? "server") -- \(note)" : note
       // Live, the lesson stops here until someone starts the program: that is a pause the talk
       // must plan for, so it is a warning, with what to do.
       warnings.append(

@@ -40,19 +40,23 @@ struct RunCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (script, steps, hosts) = try load()
-    if let port, let why = LabSession.whyPortIsTaken(port) {
+    let (loaded, lesson) = try load()
+    var configuration = SessionConfiguration(port: port, allowRemote: allowRemote)
+    if let lesson { configuration.place(lesson) }
+    let session = LabSession(configuration: configuration)
+    defer { session.close() }
+    // On a host of the lab's own, every port is free: only this machine's loopback is shared.
+    if let port, session.isOnMachineLoopback, let why = LabSession.whyPortIsTaken(port) {
       printError("socklab: \(why).")
       throw ExitCode(2)
     }
-    let session = LabSession(
-      configuration: SessionConfiguration(port: port, allowRemote: allowRemote, hosts: HostSpec.numbered(hosts)))
-    defer { session.close() }
-    if let problem = session.wireProblem {
+    if let problem = session.wireProblem, !(lesson?.wireOnLoopback ?? false) {
       printError("socklab: this lesson runs on hosts of its own, and this machine cannot build them: \(problem.reason).")
       if !problem.fix.isEmpty { printError("To allow them: \(problem.fix)") }
       throw ExitCode(3)
     }
+    let script = lesson.map { session.playable($0).script } ?? loaded
+    let steps = lesson?.steps ?? []
     if !json {
       say(
         "# \(target): \(script.statements.count) lines, actors \(script.actors.joined(separator: ", ")), PORT = \(session.port)")
@@ -69,7 +73,9 @@ struct RunCommand: ParsableCommand {
     let wireRows = session.wireRows()
     if let pcap {
       guard let capture = session.wireCapture() else {
-        printError("socklab: --pcap needs a lesson with hosts: this one runs on loopback, where the lab is not the wire.")
+        printError(
+          session.wireProblem.map { "socklab: --pcap: this machine cannot make the lab's host, so there is no wire to write: \($0.reason)." }
+            ?? "socklab: --pcap needs a lesson with a wire (hosts:, or wire: loopback): this one runs on this machine's loopback, which the lab cannot watch.")
         throw ExitCode(2)
       }
       try Files.write(capture, to: pcap)
@@ -89,15 +95,15 @@ struct RunCommand: ParsableCommand {
     if !report.passed { throw ExitCode(1) }
   }
 
-  /// The script to run and, for a lesson, its steps (to print their headings).
-  private func load() throws -> (Script, [Step], [String]) {
+  /// The script to run and, for a lesson, the lesson (its steps' headings, its hosts).
+  private func load() throws -> (Script, Lesson?) {
     if target.hasSuffix(".md") || (!Files.exists(target) && !target.contains("/")) {
       let lesson = try sources.lesson(target)
-      return (lesson.script, lesson.steps, lesson.hosts)
+      return (lesson.script, lesson)
     }
     let text = try orExitTwo { try Files.read(target) }
     do {
-      return (try Parser.parse(text, file: target), [], [])
+      return (try Parser.parse(text, file: target), nil)
     } catch {
       printError(error.description)
       throw ExitCode(2)

@@ -6,12 +6,19 @@ import Foundation
 final class OutsidePeer {
   let process = Process()
 
-  init(port: UInt16, bytes: String, seconds: Double = 2) throws {
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
+  /// `host`: the lab's host to join first (`socklab exec HOST --`), when the lesson runs on one.
+  init(port: UInt16, bytes: String, seconds: Double = 2, host: String? = nil) throws {
+    let peer = [
       "python3", "-c",
       "import socket,time; s=socket.create_connection(('127.0.0.1', \(port)), timeout=2); s.sendall(b'\(bytes)'); time.sleep(\(seconds))",
     ]
+    if let host {
+      process.executableURL = Socklab.executable
+      process.arguments = ["exec", host, "--"] + peer
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = peer
+    }
     try process.run()
   }
 

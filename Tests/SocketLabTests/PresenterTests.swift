@@ -43,24 +43,30 @@ extension Live {
 
     @Test func rehearsalCatchesAPortHeldInTimeWait() throws {
       let port = try #require(SocketAPI.freeLoopbackPorts(count: 2).first)
-      // Lesson 5 ends with the server's side of a connection in TIME-WAIT on PORT.
-      let first = try Socklab.run(["rehearse", "when-things-go-wrong", "--port", String(port)])
+      // Lesson 5 ends with the server's side of a connection in TIME-WAIT on PORT, on this
+      // machine's loopback (on the lab's own host it would end with the rehearsal).
+      let loopback = ["SOCKLAB_NO_HOSTS": "1"]
+      let first = try Socklab.run(["rehearse", "when-things-go-wrong", "--port", String(port)], environment: loopback)
       #expect(first.output.contains("step 10"), "\(first.output)")
       #expect(first.output.contains("warning: after this rehearsal, port \(port) is still held"), "\(first.output)")
       #expect(first.status == 1)
-      let again = try Socklab.run(["rehearse", "when-things-go-wrong", "--port", String(port)])
+      let again = try Socklab.run(["rehearse", "when-things-go-wrong", "--port", String(port)], environment: loopback)
       #expect(again.status == 1)
       #expect(again.output.contains("TIME-WAIT"), "\(again.output)")
       #expect(again.output.contains("# not run: the lesson would fail live"), "\(again.output)")
       // Without a fixed port, the same lesson rehearses clean.
-      let free = try Socklab.run(["rehearse", "when-things-go-wrong"])
+      let free = try Socklab.run(["rehearse", "when-things-go-wrong"], environment: loopback)
       #expect(free.status == 0, "\(free.output)")
       #expect(free.output.contains("# ok: the lesson replays green"))
     }
 
     @Test func rehearsalNamesAMissingPeerProgramAndTheStepThatWaitsForIt() throws {
       let result = try Socklab.run(["rehearse", "tcp-conversation"], environment: ["PATH": "/nonexistent"])
-      #expect(result.output.contains("warning: step 15 (A visitor from outside) waits for an outside program: have `nc 127.0.0.1 PORT` ready"))
+      // On the lab's own host the visitor joins it first.
+      let command = WireCheck.hosts ? "socklab exec server -- nc 127.0.0.1 PORT" : "nc 127.0.0.1 PORT"
+      #expect(
+        result.output.contains("warning: step 15 (A visitor from outside) waits for an outside program: have `\(command)` ready"),
+        "\(result.output)")
       #expect(result.output.contains("warning: step 15 needs nc, which is not installed here"), "\(result.output)")
       #expect(result.output.contains("step 16"))
       #expect(result.status == 1)

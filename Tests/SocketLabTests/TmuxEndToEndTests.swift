@@ -133,7 +133,9 @@ extension Live {
         if screen.contains("Your turn outside the lab") && !visited {
           // Be the visitor for real: a bounded Python peer connects, says one line, and leaves.
           let port = screen.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.map(String.init) ?? ""
-          visitors.append(try OutsidePeer(port: UInt16(port) ?? 0, bytes: "knock knock\\n", seconds: 1))
+          // On the lab's own host the command the screen shows joins it first: do as it says.
+          let host = WireCheck.hosts ? "server" : nil
+          visitors.append(try OutsidePeer(port: UInt16(port) ?? 0, bytes: "knock knock\\n", seconds: 1, host: host))
           visited = true
           Thread.sleep(forTimeInterval: 0.5)
           try tmux.send("Space")

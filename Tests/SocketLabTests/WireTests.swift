@@ -37,9 +37,14 @@ enum WireCheck {
     return try replay(file.path, timeout: 60)
   }
 
-  /// The shipped lessons that run on hosts of their own.
+  /// The shipped lessons with a wire: on hosts of their own, or watching their loopback.
   static var lessons: [String] {
-    ((try? LessonLibrary.load(Socklab.packageRoot.path + "/Lessons").lessons) ?? []).filter { !$0.hosts.isEmpty }.map(\.id)
+    ((try? LessonLibrary.load(Socklab.packageRoot.path + "/Lessons").lessons) ?? []).filter { !$0.hosts.isEmpty || $0.wireOnLoopback }
+      .map(\.id)
+  }
+
+  static func watchesLoopback(_ lesson: String) -> Bool {
+    ((try? LessonLibrary.load(Socklab.packageRoot.path + "/Lessons").lesson(named: lesson)) ?? nil)?.wireOnLoopback ?? false
   }
 
   /// tshark's flags field (0x012) as the Wire pane names the flags.
@@ -50,7 +55,9 @@ enum WireCheck {
 
 extension Live {
   @Suite("The wire") struct Wire {
-    /// Every lesson on hosts: its capture, dissected by tshark, has the segments the pane shows.
+    /// Every lesson with a wire: its capture, dissected by tshark, has the segments the pane
+    /// shows. On a watched loopback every address is 127.0.0.1: there the ports must name the
+    /// actors consistently (each port always the same actor's).
     @Test(.enabled(if: WireCheck.hosts && WireCheck.tshark, "needs user namespaces and tshark"), arguments: WireCheck.lessons)
     func tsharkReadsEachLessonsCaptureAsThePaneShowsIt(_ lesson: String) throws {
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("socklab-wire-\(UUID().uuidString)")
@@ -63,13 +70,29 @@ extension Live {
         [
           "-r", capture, "-Y", "ip", "-o", "tcp.relative_sequence_numbers:TRUE", "-T", "fields", "-E", "separator=|",
           "-e", "ip.src", "-e", "ip.proto", "-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.len", "-e", "udp.length",
+          "-e", "tcp.srcport",
         ], program: URL(fileURLWithPath: "/usr/bin/tshark"))
       let rows = dissected.output.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
       #expect(rows.count == pane.count, "\(lesson): tshark \(rows.count), the pane \(pane.count)")
+      let loopback = WireCheck.watchesLoopback(lesson)
+      #expect(!pane.isEmpty, "\(lesson): nothing on the wire")
+      var senders: [String: String] = [:]
       for (row, segment) in zip(rows, pane) {
         let kind = segment["kind"] as? String ?? ""
+        let from = segment["from"] as? String ?? "?"
         // An ICMP error quotes the datagram it is about: its IP header is the second ip.src.
-        #expect(row[0].split(separator: ",").first.map(String.init) == (segment["from"] as? String == "client" ? "10.50.0.1" : "10.50.0.2"), "\(row) \(segment)")
+        let source = row[0].split(separator: ",").first.map(String.init)
+        if loopback {
+          #expect(source == "127.0.0.1", "\(row) \(segment)")
+          // A port nobody held yet ("port 40123", where a SYN was refused) may later be an
+          // actor's; an actor's port is never another actor's.
+          if !row[6].isEmpty, !from.hasPrefix("port ") {
+            #expect(senders[row[6], default: from] == from, "port \(row[6]) named both \(senders[row[6]] ?? "") and \(from)")
+            senders[row[6]] = from
+          }
+        } else {
+          #expect(source == (from == "client" ? "10.50.0.1" : "10.50.0.2"), "\(row) \(segment)")
+        }
         switch row[1] {
         case "6":
           #expect(WireCheck.name(ofFlags: row[2]) == kind, "\(row) \(segment)")

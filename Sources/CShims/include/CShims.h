@@ -69,6 +69,13 @@ int socklab_private_fd(int fd);
 int socklab_diag_tcp_exact(int family, const uint8_t local[16], uint16_t local_port, const uint8_t peer[16],
                            uint16_t peer_port, struct socklab_diag_entry *out);
 
+/// Adds a sock_diag netlink socket made inside one of the lab's network namespaces: every
+/// lookup above asks it too, before the process's own. Returns 0, or -ENOSPC when 16 are in use.
+int socklab_diag_add_namespace(int fd);
+
+/// Stops asking the socket `fd` (it is not closed).
+void socklab_diag_remove_namespace(int fd);
+
 /// libFuzzer's entry point, for the fuzz target built with -sanitize=fuzzer (declared only: the
 /// fuzzer's runtime defines it, and nothing else calls it).
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
