@@ -125,6 +125,63 @@ extension Live {
       }
     }
 
+    /// Where the lab cannot make its host, a lesson that watches its loopback loses its wire
+    /// lines, and each prediction still points at its own call.
+    @Test func aLessonThatWatchesItsLoopbackPlaysWithoutItsWireLines() throws {
+      let text = """
+        ---
+        id: watched
+        title: Watched
+        summary: A connection whose wire is only watched.
+        level: beginner
+        actors: server, client
+        prerequisites: none
+        time: 1 min
+        wire: loopback
+        ---
+
+        ## Connect
+
+        Prose.
+
+        ```lab
+        server: s = socket(AF_INET, SOCK_STREAM, 0) = fd
+        wire_count(any) = 0
+        client: c = socket(AF_INET, SOCK_STREAM, 0) = ?
+        wire() = SYN, SYN-ACK, ACK
+        ```
+
+        Predict: Which descriptor?
+
+        Answer: 4
+
+        Explain: The next free one.
+        """
+      let (parsed, _, problems) = LessonParser.parse(text, file: "20-watched.md")
+      #expect(problems.isEmpty, "\(problems)")
+      let lesson = try #require(parsed)
+      #expect(lesson.wireOnLoopback && lesson.hosts.isEmpty)
+      #expect(lesson.steps[0].statements.count == 4)
+      #expect(lesson.steps[0].prediction?.statementIndex == 2)
+      let plain = lesson.withoutWireLines()
+      #expect(plain.steps[0].statements.map(\.actorName) == ["server", "client"])
+      #expect(plain.steps[0].prediction?.statementIndex == 1)
+      #expect(plain.steps[0].statements[1].expectation == .prediction)
+      // This test process made no user namespace: the session has no host, and the lesson
+      // plays on this machine's loopback without complaint.
+      var configuration = SessionConfiguration()
+      configuration.place(lesson)
+      #expect(configuration.sharedHost == ["server", "client"])
+      let session = LabSession(configuration: configuration)
+      defer { session.close() }
+      #expect(session.wire == nil && session.isOnMachineLoopback)
+      #expect(session.playable(lesson) == plain)
+      let runner = LessonRunner(lesson: lesson)
+      defer { runner.close() }
+      #expect(runner.state.statements.count == 2)
+      #expect(runner.state.wireProblem == nil && !runner.state.showsWire)
+    }
+
     @Test func brokenLessonsGetExactMessagesAndPlaces() throws {
       let library = try LessonLibrary.load(Self.brokenFolder)
       let got = library.problems.map { $0.description.replacingOccurrences(of: Self.brokenFolder + "/", with: "") }

@@ -280,8 +280,13 @@ wire_count(ACK) = 2
       #expect(wire.errors.contains("this lesson runs on hosts of its own, and this machine cannot build them"), "\(wire.errors)")
       #expect(wire.errors.contains("user.max_user_namespaces"))
       #expect(wire.errors.contains("To allow them: sudo sysctl user.max_user_namespaces=15000"))
-      let loopback = try Socklab.run(WireCheck.forbidden(["run", "tcp-conversation"]), program: WireCheck.unshare)
-      #expect(loopback.status == 0, "\(loopback.output)\(loopback.errors)")
+      // The lessons that only watch their loopback play as before, without their wire lines.
+      for lesson in ["tcp-conversation", "closing-well", "when-things-go-wrong"] {
+        let loopback = try Socklab.run(WireCheck.forbidden(["run", lesson]), program: WireCheck.unshare)
+        #expect(loopback.status == 0, "\(loopback.output)\(loopback.errors)")
+        #expect(!loopback.output.contains("wire:"), "\(loopback.output)")
+        #expect(loopback.output.contains("# ok:"), "\(loopback.output)")
+      }
     }
 
     @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
@@ -445,6 +450,57 @@ wire_count(ACK) = 2
         try tmux.send("Space")
         Thread.sleep(forTimeInterval: 0.15)
       }
+    }
+
+    /// Lesson 4 watches its loopback: the step that shuts down shows its FIN and ACK in the Wire
+    /// pane, under the call in the Code pane; a step without wire lines keeps the Address pane;
+    /// and the TIME-WAIT the lesson ends with is found in the lab's own host.
+    @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
+    func lessonFourShowsItsFINsOnTheLabsLoopback() throws {
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["lessons", "closing-well", "--step", "2"])
+      try tmux.waitFor("the lab's host: loopback 127.0.0.1")
+      // Space until the step's lines have run, as a teacher would (the replay to step 2 and the
+      // wire question's wait for quiet take a moment).
+      var screen = ""
+      for _ in 0..<40 {
+        screen = try tmux.screen()
+        if screen.contains("Space: on to step 3") { break }
+        if !screen.contains("Next: wire") || screen.contains("Next: wire: wire()") { try tmux.send("Space") }
+        Thread.sleep(forTimeInterval: 0.3)
+      }
+      screen = try tmux.waitFor("Space: on to step 3", seconds: 15)
+      #expect(screen.contains("// = FIN-ACK, ACK"), "\(screen)")
+      #expect(screen.contains("client→server FIN-ACK"), "\(screen)")
+      #expect(screen.contains("client: shutdown()"), "\(screen)")
+      #expect(screen.contains("server→client ACK"), "\(screen)")
+      // The ACK was delayed (about 40 ms): under shutdown() only the FIN, as it left.
+      #expect(screen.contains("↳ FIN-ACK"), "\(screen)")
+      #expect(!screen.contains("✗"), "\(screen)")
+      // The next step (EPIPE) asks the wire too; the one after it (recv() = 0) does not.
+      try tmux.send("Space")
+      try tmux.waitFor("Step 3 of 8")
+      try tmux.send("Space")
+      try tmux.waitFor("Your prediction for")
+      try tmux.send("-l", "--", "-1 EPIPE")
+      try tmux.send("Enter")
+      try tmux.waitFor("Right")
+      try tmux.send("Space")
+      screen = try tmux.waitFor("Space: on to step 4", seconds: 15)
+      #expect(screen.contains("wire_count(any) = 0"), "\(screen)")
+      try tmux.send("Space")
+      screen = try tmux.waitFor("Step 4 of 8")
+      #expect(screen.contains("Address") && !screen.contains("┌ Wire"), "\(screen)")
+      try tmux.send("q")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+
+      let last = try TmuxSession(width: 120, height: 40, arguments: ["lessons", "closing-well", "--step", "8"])
+      try last.waitFor("Step 8 of 8")
+      try last.send("Space")
+      screen = try last.waitFor("(closed)", seconds: 15)
+      #expect(screen.contains("TIME-WAIT"), "the connection's TIME-WAIT, found in the lab's host:\n\(screen)")
+      try last.send("q")
+      try last.send("q")
     }
 
     @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
