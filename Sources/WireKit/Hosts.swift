@@ -329,6 +329,24 @@ public final class HostNetwork: @unchecked Sendable {
 }
 
 extension HostNetwork {
+  /// How long the kernel takes to make one bare network namespace (`unshare(CLONE_NEWNET)`) and
+  /// let it go, on a thread of its own: the benchmark's anchor for the hosts' set-up time.
+  public static func bareNamespaceNanoseconds() -> UInt64? {
+    let spent = Mutex<UInt64?>(nil)
+    guard
+      let worker = startThread({
+        let began = MonotonicClock.nanoseconds()
+        let fd = socklab_wire_new_netns()
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        let took = MonotonicClock.nanoseconds() - began
+        spent.withLock { $0 = took }
+      })
+    else { return nil }
+    pthread_join(worker, nil)
+    return spent.withLock { $0 }
+  }
+
   /// The segments a TCP socket has sent and received, as its kernel counts them (TCP_INFO).
   public static func segmentCounts(fd: Int32) -> (sent: UInt32, received: UInt32)? {
     var sent: UInt32 = 0

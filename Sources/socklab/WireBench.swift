@@ -25,27 +25,23 @@ enum WireBench {
     let setup = median(setups)
     let teardown = median(teardowns)
     say("hosts set up     \(ms(setup)) ms median of 20 (torn down in \(ms(teardown)) ms; together \(ms(setup + teardown)) ms, target under 10)")
+    // The anchor, in the same run: what the kernel alone takes for one namespace.
+    let bare = (0..<20).compactMap { _ in HostNetwork.bareNamespaceNanoseconds() }
+    if !bare.isEmpty { say("anchor           \(ms(median(bare))) ms median of 20 for one bare unshare(CLONE_NEWNET); the two hosts make three") }
+    // The host lessons 1, 4 and 5 share, its loopback watched: what opening one of them adds.
+    var shared: [UInt64] = []
+    for _ in 0..<20 {
+      let host = try HostNetwork(sharing: ["server", "client", "outside"])
+      shared.append(host.setupNanoseconds + host.close())
+    }
+    say("shared host      \(ms(median(shared))) ms median of 20, set up and torn down (one namespace, its loopback watched)")
 
     let network = try HostNetwork(hosts: HostSpec.numbered(["client", "server"]))
     defer { network.close() }
     // Ping-pong: one byte each way, 2,000 times, bounded to 20 s.
     let (client, server) = try connectedPair(network, port: 7001)
     network.relay.measureRelayTime(true)
-    var byte: UInt8 = 1
-    var rounds: [UInt64] = []
-    let echo = startThread {
-      var buffer = [UInt8](repeating: 0, count: 1)
-      for _ in 0..<2_000 {
-        guard recv(server, &buffer, 1, 0) == 1, send(server, buffer, 1, 0) == 1 else { return }
-      }
-    }
-    let deadline = MonotonicClock.nanoseconds() + 20_000_000_000
-    for _ in 0..<2_000 where MonotonicClock.nanoseconds() < deadline {
-      let start = MonotonicClock.nanoseconds()
-      guard send(client, &byte, 1, 0) == 1, recv(client, &byte, 1, 0) == 1 else { break }
-      rounds.append(MonotonicClock.nanoseconds() - start)
-    }
-    if let echo { pthread_join(echo, nil) }
+    let rounds = pingPong(client, server)
     let relayTimes = network.relay.statistics.relayNanoseconds.sorted()
     network.relay.measureRelayTime(false)
     say(
@@ -54,6 +50,13 @@ enum WireBench {
     say("round trip        \(us(median(rounds))) µs median through the relay, \(rounds.count) one-byte exchanges")
     close(client)
     close(server)
+    // The anchor, in the same run: the same exchanges over this machine's loopback, no relay.
+    if let (near, far) = loopbackPair() {
+      let plain = pingPong(near, far)
+      say("anchor            \(us(median(plain))) µs median for the same round trip on this machine's loopback")
+      close(near)
+      close(far)
+    }
 
     // Bulk: the client sends `megabytes` MB as fast as it can; the server reads it all.
     // Counted from before the handshake: the kernels count its segments too.
@@ -146,6 +149,54 @@ enum WireBench {
   }
 
   /// A TCP connection from the client host to the server host, set up on threads in each.
+  /// A connected TCP pair on this machine's 127.0.0.1, on a port the kernel picks.
+  static func loopbackPair() -> (Int32, Int32)? {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(listener) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = IPv4Address(127, 0, 0, 1).networkOrder
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0
+      }
+    }
+    guard bound else { return nil }
+    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) } }
+    guard connected == 0 else {
+      close(client)
+      return nil
+    }
+    let server = accept(listener, nil, nil)
+    guard server >= 0 else {
+      close(client)
+      return nil
+    }
+    return (client, server)
+  }
+
+  /// One byte each way, 2,000 times (bounded to 20 s): each round trip's time.
+  static func pingPong(_ client: Int32, _ server: Int32) -> [UInt64] {
+    var byte: UInt8 = 1
+    var rounds: [UInt64] = []
+    let echo = startThread {
+      var buffer = [UInt8](repeating: 0, count: 1)
+      for _ in 0..<2_000 {
+        guard recv(server, &buffer, 1, 0) == 1, send(server, buffer, 1, 0) == 1 else { return }
+      }
+    }
+    let deadline = MonotonicClock.nanoseconds() + 20_000_000_000
+    for _ in 0..<2_000 where MonotonicClock.nanoseconds() < deadline {
+      let start = MonotonicClock.nanoseconds()
+      guard send(client, &byte, 1, 0) == 1, recv(client, &byte, 1, 0) == 1 else { break }
+      rounds.append(MonotonicClock.nanoseconds() - start)
+    }
+    if let echo { pthread_join(echo, nil) }
+    return rounds
+  }
+
   static func connectedPair(_ network: HostNetwork, port: UInt16) throws -> (Int32, Int32) {
     let fds = Mutex<(Int32, Int32)>((-1, -1))
     let listening = Atomic<Bool>(false)
