@@ -50,7 +50,8 @@ struct TerminalBench {
     for _ in 0..<200 {
       guard let screen = capture() else { break }
       if screen.contains("That was the last step") || screen.contains("Lesson complete") { break }
-      if screen.contains("Your turn outside the lab") {
+      // The Lesson pane's "Your turn" may be below its fold; the status line says it too.
+      if screen.contains("Your turn outside the lab") || screen.contains("Waiting for a program outside the lab") {
         send(["s"])
       } else if screen.contains("Your prediction for") {
         send(["-l", answers.isEmpty ? "?" : answers.removeFirst()])
@@ -68,6 +69,12 @@ struct TerminalBench {
     say("  key to screen (Space, \(keys.count) presses): median \(format(median(keys))), max \(format(keys.max()))")
     guard let pid = panePID() else { return say("  cannot find the lab's process") }
     usleep(1_000_000)
+    // Where the idle figure is taken: a step with a blocked call animates its spinner.
+    let finalScreen = capture() ?? ""
+    // The title line: "SocketLab · 1. A TCP conversation · step 16 of 16   PORT = …".
+    let place = finalScreen.split(separator: "\n").first.flatMap { line in
+      line.split(separator: "·").last.map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
+    }.flatMap { $0.hasPrefix("step") ? $0 : nil }
     let cpuBefore = cpuNanoseconds(pid)
     let wallBefore = MonotonicClock.nanoseconds()
     usleep(UInt32(idleSeconds) * 1_000_000)
@@ -77,7 +84,10 @@ struct TerminalBench {
       // A thread that started meanwhile counts from zero; one that ended is left out.
       let used = cpuAfter.reduce(UInt64(0)) { total, entry in total + (entry.value - min(entry.value, cpuBefore[entry.key] ?? 0)) }
       let percent = Double(used) / wall * 100
-      say("  idle CPU over \(idleSeconds) s, lesson 1's sockets live: \(format3(percent)) % of a core")
+      say("  idle CPU over \(idleSeconds) s, lesson 1's sockets live\(place.map { " (at \($0))" } ?? ""): \(format3(percent)) % of a core")
+      if finalScreen.split(separator: "\n").suffix(3).contains(where: { $0.contains(" blocked ") }) {
+        say("  (a call is still blocked there: its spinner redraws the screen)")
+      }
     }
     say("  peak resident memory:  \(peakResident(pid) ?? "?")")
     send(["q"])

@@ -78,7 +78,7 @@ enum WireCalls {
 
   static func layers(_ what: String) -> CallLayers {
     CallLayers(
-      posix: "no call: the lab read \(what) from its own relay between the hosts",
+      posix: "no call: the lab read \(what) from its own relay between the hosts (or from its watch on the loopback of the host they share)",
       bio: "no counterpart",
       kernel: "what the hosts' TCP/IP stacks sent, timestamped by the kernel as each frame reached the relay")
   }
