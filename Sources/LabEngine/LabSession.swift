@@ -43,7 +43,9 @@ extension SessionConfiguration {
   public mutating func place(_ lesson: Lesson) {
     guard hosts.isEmpty, sharedHost.isEmpty else { return }
     hosts = HostSpec.numbered(lesson.hosts)
-    if lesson.hosts.isEmpty, lesson.wireOnLoopback { sharedHost = lesson.actors }
+    // Free play names its actors as it goes: the usual three are listed for `socklab exec`, and
+    // any other actor joins the host too.
+    if lesson.hosts.isEmpty, lesson.wireOnLoopback { sharedHost = lesson.actors.isEmpty ? ["main", "server", "client"] : lesson.actors }
   }
 }
 

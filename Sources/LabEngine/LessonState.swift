@@ -131,7 +131,7 @@ public struct LessonState: Sendable, Equatable {
   /// the reason, where there are none). In one that watches its loopback, on the steps that ask
   /// about the wire, and only where the wire is there: the other steps keep their Address pane.
   public var showsWire: Bool {
-    if lesson.wireOnLoopback {
+    if lesson.wireOnLoopback, lesson.id != Lesson.freePlayID {
       return wire != nil && statements[stepRanges[stepIndex]].contains { $0.actorName == WireLanguage.actor }
     }
     return wire != nil || wireProblem != nil

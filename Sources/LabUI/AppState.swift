@@ -130,6 +130,8 @@ public enum Effect: Sendable, Equatable {
   case openFreePlay
   /// Free play again, with `client` and `server` on hosts of their own and the lab as the wire.
   case freePlayOnHosts
+  /// Free play again, every actor on one host of the lab's whose loopback the Wire pane watches.
+  case freePlayOnLoopback
   case closeLesson
   case advance
   case predict(String)

@@ -87,6 +87,8 @@ extension FreePlayState {
           - `:save FILE` writes the session as a script, `:load FILE` runs one
           - `:hosts` starts again with `client` and `server` on hosts of their own (10.50.0.1 and
             10.50.0.2) and the Wire pane; `wire: drop next SYN` and the other wire lines work there
+          - `:loopback` starts again on one host of the lab's own, every actor 127.0.0.1, with the
+            Wire pane watching its loopback (`wire()` and `wire_count()` work there)
           - `:interrupt` wakes a blocked call, `:quit` (or Esc on an empty prompt) leaves
           """, line: 1)
     ])

@@ -175,13 +175,22 @@ enum FreePlayUpdate {
         "New session on hosts: client is 10.50.0.1 and server 10.50.0.2, each with its own stack; the Wire pane shows what crosses between them. Lines for main stay on loopback. Try wire: drop next SYN."
       state.player.focus = .log
       return [.freePlayOnHosts]
+    case ":loopback":
+      if let problem = state.hostsProblem {
+        state.freePlay?.note = "This machine cannot make the lab's host: \(problem.reason). To allow it: \(problem.fix)"
+        return []
+      }
+      state.freePlay?.note =
+        "New session on the lab's own host: every actor is 127.0.0.1 there, and the Wire pane shows each segment that crosses its loopback. The lab only watches it: wire: commands need :hosts."
+      state.player.focus = .log
+      return [.freePlayOnLoopback]
     case ":interrupt": return [.interrupt]
     case ":quit", ":q": return Update.leave(&state)
     case ":help":
       state.showHelp = true
       return []
     default:
-      state.freePlay?.note = "Commands: :save FILE, :load FILE, :export FILE.c, :hosts, :interrupt, :help, :quit"
+      state.freePlay?.note = "Commands: :save FILE, :load FILE, :export FILE.c, :hosts, :loopback, :interrupt, :help, :quit"
       return []
     }
   }

@@ -208,6 +208,10 @@ public final class LabApp {
       var lesson = FreePlayState.lesson
       lesson.hosts = ["client", "server"]
       return start(lesson)
+    case .freePlayOnLoopback:
+      var lesson = FreePlayState.lesson
+      lesson.wireOnLoopback = true
+      return start(lesson)
     case .openFreePlay:
       let messages = start(FreePlayState.lesson)
       let store = historyStore

@@ -221,7 +221,9 @@ public final class HostNetwork: @unchecked Sendable {
   }
 
   /// The descriptor of `host`'s network namespace, for `setns()`.
-  public func namespace(of host: String) -> Int32? { namespaces[host] }
+  /// On a host the actors share, every actor joins it, named in advance or not (free play names
+  /// its actors as it goes).
+  public func namespace(of host: String) -> Int32? { isShared ? middle : namespaces[host] }
 
   public func address(of host: String) -> IPv4Address? { hosts.first { $0.name == host }?.address }
 

@@ -422,6 +422,33 @@ wire_count(ACK) = 2
       #expect(tmux.exitStatus() == "0")
     }
 
+    /// Free play's :loopback: every actor on the lab's host at 127.0.0.1, the Wire pane watching
+    /// its loopback; a wire question holds, and a wire command is refused with the reason.
+    @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
+    func freePlayOnTheLabsLoopbackShowsTheWire() throws {
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["play"])
+      try tmux.waitFor("free play")
+      let lines = [
+        ":loopback", "server: s = socket(AF_INET, SOCK_STREAM, 0)", "server: a = sockaddr_in(\"127.0.0.1\", htons(PORT))",
+        "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "visitor: c = socket(AF_INET, SOCK_STREAM, 0)",
+        "visitor: connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK", "wire: drop next SYN",
+      ]
+      for line in lines {
+        try tmux.send("-l", line)
+        try tmux.send("Enter")
+        Thread.sleep(forTimeInterval: 0.3)
+      }
+      let screen = try tmux.waitFor("the lab only watches its loopback")
+      #expect(screen.contains("the lab's host: loopback 127.0.0.1"), "\(screen)")
+      #expect(screen.contains("visitor→server SYN"), "\(screen)")
+      #expect(screen.contains("wire: wire() = SYN, SYN-ACK, ACK"), "\(screen)")
+      #expect(screen.contains("↳ SYN, SYN-ACK, ACK"), "\(screen)")
+      try tmux.send("-l", ":quit")
+      try tmux.send("Enter")
+      try tmux.send("q")
+      #expect(tmux.exitStatus() == "0")
+    }
+
     /// Presses Space through the lesson, answering each prediction; bounded in keys and time.
     static func play(_ tmux: TmuxSession, answers: [String], screens: inout [String]) throws {
       var next = 0
