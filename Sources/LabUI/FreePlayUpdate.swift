@@ -167,23 +167,17 @@ enum FreePlayUpdate {
       let path = argument.contains("/") ? argument : Files.join(state.exportsFolder, argument)
       return [.exportC(statements, name: "a free-play session", steps: [], path: path)]
     case ":hosts":
-      if let problem = state.hostsProblem {
-        state.freePlay?.note = "This machine cannot build hosts: \(problem.reason). To allow them: \(problem.fix)"
-        return []
-      }
-      state.freePlay?.note =
-        "New session on hosts: client is 10.50.0.1 and server 10.50.0.2, each with its own stack; the Wire pane shows what crosses between them. Lines for main stay on loopback. Try wire: drop next SYN."
-      state.player.focus = .log
-      return [.freePlayOnHosts]
+      return startOnWire(
+        &state, .freePlayOnHosts, refused: "This machine cannot build hosts", allow: "To allow them",
+        started:
+          "New session on hosts: client is 10.50.0.1 and server 10.50.0.2, each with its own stack; the Wire pane shows what crosses between them. Lines for main stay on loopback. Try wire: drop next SYN."
+      )
     case ":loopback":
-      if let problem = state.hostsProblem {
-        state.freePlay?.note = "This machine cannot make the lab's host: \(problem.reason). To allow it: \(problem.fix)"
-        return []
-      }
-      state.freePlay?.note =
-        "New session on the lab's own host: every actor is 127.0.0.1 there, and the Wire pane shows each segment that crosses its loopback. The lab only watches it: wire: commands need :hosts."
-      state.player.focus = .log
-      return [.freePlayOnLoopback]
+      return startOnWire(
+        &state, .freePlayOnLoopback, refused: "This machine cannot make the lab's host", allow: "To allow it",
+        started:
+          "New session on the lab's own host: every actor is 127.0.0.1 there, and the Wire pane shows each segment that crosses its loopback. The lab only watches it: wire: commands need :hosts."
+      )
     case ":interrupt": return [.interrupt]
     case ":quit", ":q": return Update.leave(&state)
     case ":help":
@@ -235,5 +229,18 @@ enum FreePlayUpdate {
     else { return }
     let why = CallReference.entry(for: record.function)?.errors.first { $0.name == error.name }?.why
     state.freePlay?.note = "\(record.function)() failed with \(error.name) (\(error.message))" + (why.map { ": \($0)" } ?? ".")
+  }
+
+  /// `:hosts` and `:loopback`: a new session on the wire, or why this machine cannot have one.
+  private static func startOnWire(
+    _ state: inout AppState, _ effect: Effect, refused: String, allow: String, started: String
+  ) -> [Effect] {
+    if let problem = state.hostsProblem {
+      state.freePlay?.note = "\(refused): \(problem.reason). \(allow): \(problem.fix)"
+      return []
+    }
+    state.freePlay?.note = started
+    state.player.focus = .log
+    return [effect]
   }
 }

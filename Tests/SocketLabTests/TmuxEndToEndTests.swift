@@ -81,6 +81,15 @@ final class TmuxSession {
     return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
   }
 
+  /// Types each line at the prompt and presses Enter, a moment apart.
+  func enterLines(_ lines: [String]) throws {
+    for line in lines {
+      try send("-l", line)
+      try send("Enter")
+      Thread.sleep(forTimeInterval: 0.3)
+    }
+  }
+
   func screen() throws -> String { try tmux("capture-pane", "-p", "-t", name) }
 
   /// Waits (bounded) until the screen contains `text`; returns the screen.

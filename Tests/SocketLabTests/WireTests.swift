@@ -406,11 +406,7 @@ wire_count(ACK) = 2
         "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "client: c = socket(AF_INET, SOCK_STREAM, 0)",
         "client: connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK",
       ]
-      for line in lines {
-        try tmux.send("-l", line)
-        try tmux.send("Enter")
-        Thread.sleep(forTimeInterval: 0.3)
-      }
+      try tmux.enterLines(lines)
       let screen = try tmux.waitFor("wire: wire() = SYN, SYN-ACK, ACK")
       #expect(screen.contains("client 10.50.0.1 ⇄ server 10.50.0.2"), "\(screen)")
       #expect(screen.contains("client→server SYN"))
@@ -433,11 +429,7 @@ wire_count(ACK) = 2
         "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "visitor: c = socket(AF_INET, SOCK_STREAM, 0)",
         "visitor: connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK", "wire: drop next SYN",
       ]
-      for line in lines {
-        try tmux.send("-l", line)
-        try tmux.send("Enter")
-        Thread.sleep(forTimeInterval: 0.3)
-      }
+      try tmux.enterLines(lines)
       let screen = try tmux.waitFor("the lab only watches its loopback")
       #expect(screen.contains("the lab's host: loopback 127.0.0.1"), "\(screen)")
       #expect(screen.contains("visitor→server SYN"), "\(screen)")
