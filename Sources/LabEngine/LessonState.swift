@@ -1,6 +1,7 @@
 import LabScript
 import Lessons
 import SocketKit
+import WireKit
 
 /// Where one call line of the lesson stands.
 public enum LineState: Sendable, Equatable {
@@ -181,7 +182,7 @@ public struct LessonState: Sendable, Equatable {
     for (name, port) in ports.sorted(by: { $0.key.count > $1.key.count }) {
       command = command.replacingAll(name, with: String(port))
     }
-    if let wire, wire.sharedHost, let host = wire.hosts.first?.name { command = "socklab exec \(host) -- " + command }
+    if let wire, wire.sharedHost, let host = wire.hosts.first?.name { command = HostVisit.command(command, on: host) }
     return command
   }
 }

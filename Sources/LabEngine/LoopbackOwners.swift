@@ -14,9 +14,11 @@ import WireKit
 /// named as such: "port 7011", where nothing listens, or a program that joined the host.
 final class LoopbackOwners: @unchecked Sendable {
   private let environment: Environment
-  /// Ports seen held before, by protocol and port: a closed socket's connection still sends
-  /// (the last ACK of TIME-WAIT) after its descriptor is gone.
-  private let known = Mutex<[Key: String]>([:])
+  /// Ports seen held before, by protocol and port, with the descriptor that held them: asked
+  /// first, so that a busy connection costs one getsockname() a segment, not one per socket. A
+  /// closed socket's connection still sends (the last ACK of TIME-WAIT) after its descriptor
+  /// is gone: its owner is remembered.
+  private let known = Mutex<[Key: (fd: Int32, owner: String)]>([:])
 
   private struct Key: Hashable {
     var tcp: Bool
@@ -41,14 +43,20 @@ final class LoopbackOwners: @unchecked Sendable {
 
   private func name(tcp: Bool, _ port: UInt16) -> String {
     let key = Key(tcp: tcp, port: port)
+    let remembered = known.withLock { $0[key] }
+    if let remembered, holds(remembered.fd, tcp: tcp, port: port) == remembered.owner { return remembered.owner }
     for fd in environment.openDescriptors.sorted() {
-      guard let local = SocketAPI.getsockname(fd: fd).1, local.port == port, isTCP(fd) == tcp,
-        let owner = environment.owner(of: fd)
-      else { continue }
-      known.withLock { $0[key] = owner }
+      guard let owner = holds(fd, tcp: tcp, port: port) else { continue }
+      known.withLock { $0[key] = (fd, owner) }
       return owner
     }
-    return known.withLock { $0[key] } ?? "port \(port)"
+    return remembered?.owner ?? "port \(port)"
+  }
+
+  /// The actor whose open socket `fd` is bound to `port` for that protocol, if it is.
+  private func holds(_ fd: Int32, tcp: Bool, port: UInt16) -> String? {
+    guard environment.owns(fd), let local = SocketAPI.getsockname(fd: fd).1, local.port == port, isTCP(fd) == tcp else { return nil }
+    return environment.owner(of: fd)
   }
 
   private func isTCP(_ fd: Int32) -> Bool {

@@ -89,8 +89,7 @@ public enum Update {
     state.selection = index
     state.screen = .player
     state.player = PlayerUI()
-    state.player.cLines = CRenderer.render(
-      (lesson.wireOnLoopback && state.hostsProblem != nil ? lesson.withoutWireLines() : lesson).script)
+    state.player.cLines = CRenderer.render(lesson.script)
     state.freePlay = nil
     state.run = nil
     if !lesson.hosts.isEmpty, let problem = state.hostsProblem {

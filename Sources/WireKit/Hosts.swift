@@ -392,6 +392,9 @@ public enum HostVisit {
     public var descriptor: Int32
   }
 
+  /// What a learner types in another terminal to run `command` on `host`.
+  public static func command(_ command: String, on host: String) -> String { "socklab exec \(host) -- \(command)" }
+
   /// The newest running lab in `folder` that has a host named `host`.
   public static func find(_ host: String, in folder: String) -> (found: Found?, hosts: [String]) {
     guard let directory = opendir(folder) else { return (nil, []) }

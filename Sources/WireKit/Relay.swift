@@ -138,9 +138,23 @@ public final class WireRelay: @unchecked Sendable {
     var rules: [WireRule] = []
     var releaseRequested = false
 
+    /// Keeps a frame the relay saw (its index is the next one) and counts it; returns its index.
+    mutating func record(
+      time: UInt64, wallTime: Int64, from: String, to: [String], bytes: [UInt8], packet: Packet?, fate: WireFrame.Fate
+    ) -> Int {
+      let index = first + history.count
+      history.append(
+        WireFrame(index: index, time: time, wallTime: wallTime, from: from, to: to, bytes: bytes, packet: packet, fate: fate))
+      trim()
+      statistics.frames += 1
+      statistics.bytes += bytes.count
+      if case .tcp(let tcp)? = packet?.transport { statistics.tcpFrames["\(from) \(tcp.destinationPort)", default: 0] += 1 }
+      return index
+    }
+
     /// Trimmed a tenth at a time: moving the whole history for every frame would cost more
     /// than relaying it.
-    mutating func trim() {
+    private mutating func trim() {
       guard history.count > WireRelay.historyLimit + WireRelay.historyLimit / 10 else { return }
       let extra = history.count - WireRelay.historyLimit
       history.removeFirst(extra)
@@ -386,6 +400,14 @@ public final class WireRelay: @unchecked Sendable {
 
   private let measuring = Atomic<Bool>(false)
 
+  /// The batch's monotonic clock, and a frame's arrival on it and on the wall clock, from the
+  /// kernel's stamp (the batch's wall clock when the frame has none).
+  private func arrival(_ stamp: Int64) -> (now: UInt64, time: UInt64, wall: Int64) {
+    let (monotonic, wallNow) = clocks
+    let wall = stamp > 0 ? stamp : wallNow
+    return (monotonic, monotonic &- UInt64(max(0, wallNow - wall)), wall)
+  }
+
   private func handle(_ frame: [UInt8], from port: Int, stamp: Int64) {
     guard frame.count >= 14 else { return }
     if isTap {
@@ -396,9 +418,7 @@ public final class WireRelay: @unchecked Sendable {
     let destination = Self.macKey(frame, 0)
     let out: [Int] =
       frame[0] & 1 == 0 ? macs[destination].map { [$0] } ?? ports.indices.filter { $0 != port } : ports.indices.filter { $0 != port }
-    let (monotonic, wallNow) = clocks
-    let stampWall = stamp > 0 ? stamp : wallNow
-    let time = monotonic &- UInt64(max(0, wallNow - stampWall))
+    let (monotonic, time, stampWall) = arrival(stamp)
     let packet = Packet.parse(frame)
     let receivers = out.map { ports[$0].host }
     var fate = WireFrame.Fate.forwarded
@@ -422,14 +442,8 @@ public final class WireRelay: @unchecked Sendable {
           break
         }
       }
-      let index = state.first + state.history.count
-      state.history.append(
-        WireFrame(index: index, time: time, wallTime: stampWall, from: ports[port].host, to: receivers, bytes: frame, packet: packet, fate: fate))
-      state.trim()
-      state.statistics.frames += 1
-      state.statistics.bytes += frame.count
-      if case .tcp(let tcp)? = packet?.transport { state.statistics.tcpFrames["\(ports[port].host) \(tcp.destinationPort)", default: 0] += 1 }
-      return index
+      return state.record(
+        time: time, wallTime: stampWall, from: ports[port].host, to: receivers, bytes: frame, packet: packet, fate: fate)
     }
     switch fate {
     case .dropped: return
@@ -462,19 +476,11 @@ public final class WireRelay: @unchecked Sendable {
 
   /// A frame seen on a watched loopback: recorded with the actors at its ends, never forwarded.
   private func record(_ frame: [UInt8], stamp: Int64) {
-    let (monotonic, wallNow) = clocks
-    let stampWall = stamp > 0 ? stamp : wallNow
-    let time = monotonic &- UInt64(max(0, wallNow - stampWall))
+    let (_, time, stampWall) = arrival(stamp)
     let packet = Packet.parse(frame)
     let ends = packet.flatMap { packet in resolver.withLock { $0 }.map { $0(packet) } } ?? (from: "?", to: "?")
-    shared.withLock { state in
-      let index = state.first + state.history.count
-      state.history.append(
-        WireFrame(index: index, time: time, wallTime: stampWall, from: ends.from, to: [ends.to], bytes: frame, packet: packet, fate: .forwarded))
-      state.trim()
-      state.statistics.frames += 1
-      state.statistics.bytes += frame.count
-      if case .tcp(let tcp)? = packet?.transport { state.statistics.tcpFrames["\(ends.from) \(tcp.destinationPort)", default: 0] += 1 }
+    _ = shared.withLock { state in
+      state.record(time: time, wallTime: stampWall, from: ends.from, to: [ends.to], bytes: frame, packet: packet, fate: .forwarded)
     }
   }
 

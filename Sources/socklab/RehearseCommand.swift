@@ -112,7 +112,7 @@ struct RehearseCommand: ParsableCommand {
     for (index, step) in lesson.steps.enumerated() {
       guard let note = step.outside else { continue }
       let program = note.split(separator: " ").first.map(String.init) ?? note
-      let outside = onSharedHost ? "socklab exec \(lesson.actors.first ?? "server") -- \(note)" : note
+      let outside = onSharedHost ? HostVisit.command(note, on: lesson.actors.first ?? "server") : note
       // Live, the lesson stops here until someone starts the program: that is a pause the talk
       // must plan for, so it is a warning, with what to do.
       warnings.append(

@@ -399,42 +399,43 @@ wire_count(ACK) = 2
     /// shows its handshake in the Wire pane, and a wire line holds.
     @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
     func freePlayOnHostsShowsTheWire() throws {
-      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["play"])
-      try tmux.waitFor("free play")
-      let lines = [
-        ":hosts", "server: s = socket(AF_INET, SOCK_STREAM, 0)", "server: a = sockaddr_in(\"10.50.0.2\", htons(PORT))",
-        "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "client: c = socket(AF_INET, SOCK_STREAM, 0)",
-        "client: connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK",
-      ]
-      try tmux.enterLines(lines)
+      let tmux = try Self.freePlayHandshake(":hosts", server: "10.50.0.2", client: "client")
       let screen = try tmux.waitFor("wire: wire() = SYN, SYN-ACK, ACK")
       #expect(screen.contains("client 10.50.0.1 ⇄ server 10.50.0.2"), "\(screen)")
       #expect(screen.contains("client→server SYN"))
       #expect(screen.contains("↳ SYN, SYN-ACK, ACK"))
       #expect(!screen.contains("✗"), "\(screen)")
-      try tmux.send("-l", ":quit")
-      try tmux.send("Enter")
-      try tmux.send("q")
-      #expect(tmux.exitStatus() == "0")
+      try Self.leaveFreePlay(tmux)
     }
 
     /// Free play's :loopback: every actor on the lab's host at 127.0.0.1, the Wire pane watching
     /// its loopback; a wire question holds, and a wire command is refused with the reason.
     @Test(.enabled(if: WireCheck.hosts && TmuxSession.available, "needs user namespaces and tmux"))
     func freePlayOnTheLabsLoopbackShowsTheWire() throws {
-      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["play"])
-      try tmux.waitFor("free play")
-      let lines = [
-        ":loopback", "server: s = socket(AF_INET, SOCK_STREAM, 0)", "server: a = sockaddr_in(\"127.0.0.1\", htons(PORT))",
-        "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "visitor: c = socket(AF_INET, SOCK_STREAM, 0)",
-        "visitor: connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK", "wire: drop next SYN",
-      ]
-      try tmux.enterLines(lines)
+      let tmux = try Self.freePlayHandshake(":loopback", server: "127.0.0.1", client: "visitor", then: ["wire: drop next SYN"])
       let screen = try tmux.waitFor("the lab only watches its loopback")
       #expect(screen.contains("the lab's host: loopback 127.0.0.1"), "\(screen)")
       #expect(screen.contains("visitor→server SYN"), "\(screen)")
       #expect(screen.contains("wire: wire() = SYN, SYN-ACK, ACK"), "\(screen)")
       #expect(screen.contains("↳ SYN, SYN-ACK, ACK"), "\(screen)")
+      try Self.leaveFreePlay(tmux)
+    }
+
+    /// Free play after `command` (:hosts, :loopback): a server listening on `server`, `client`
+    /// connecting to it, the handshake asked of the wire, then the lines in `then`.
+    static func freePlayHandshake(_ command: String, server: String, client: String, then more: [String] = []) throws -> TmuxSession {
+      let tmux = try TmuxSession(width: 120, height: 40, arguments: ["play"])
+      try tmux.waitFor("free play")
+      try tmux.enterLines(
+        [
+          command, "server: s = socket(AF_INET, SOCK_STREAM, 0)", "server: a = sockaddr_in(\"\(server)\", htons(PORT))",
+          "server: bind(s, &a, sizeof a)", "server: listen(s, 5)", "\(client): c = socket(AF_INET, SOCK_STREAM, 0)",
+          "\(client): connect(c, &a, sizeof a)", "wire() = SYN, SYN-ACK, ACK",
+        ] + more)
+      return tmux
+    }
+
+    static func leaveFreePlay(_ tmux: TmuxSession) throws {
       try tmux.send("-l", ":quit")
       try tmux.send("Enter")
       try tmux.send("q")
